@@ -1,0 +1,3 @@
+from spendsync.cli import app
+
+app()

@@ -1,0 +1,68 @@
+"""create_app(): middleware, error handlers and the routers of every domain."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from spendsync import __version__
+from spendsync.api.errors import install_error_handlers
+from spendsync.api.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
+from spendsync.companies.routes import router as companies_router
+from spendsync.company_info.routes import router as company_info_router
+from spendsync.config import Settings, get_settings
+from spendsync.connections.routes import router as connections_router
+from spendsync.db.engine import make_engine, make_session_factory
+from spendsync.idempotency.middleware import IdempotencyMiddleware
+from spendsync.integrations.routes import router as integrations_router
+from spendsync.link.routes import router as link_router
+
+logger = logging.getLogger("spendsync")
+
+DESCRIPTION = (
+    "spendsync: a self-hostable engine for pushing card spend into accounting software, "
+    "wire-compatible with Codat's Sync for Expenses API. Authenticate with "
+    "`Authorization: Basic <API key or its base64 encoding>`."
+)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(
+        settings.resolved_database_url(), pool_size=settings.db_pool_size
+    )
+    session_factory = make_session_factory(engine)
+
+    app = FastAPI(
+        title="spendsync (Codat Sync for Expenses compatible)",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+
+    install_error_handlers(app)
+    for router in (
+        companies_router,
+        connections_router,
+        company_info_router,
+        integrations_router,
+        link_router,
+    ):
+        app.include_router(router)
+
+    # Starlette runs the last-added middleware first: correlation ids wrap everything.
+    app.add_middleware(
+        IdempotencyMiddleware,
+        session_factory=session_factory,
+        ttl_seconds=settings.idempotency_ttl_seconds,
+    )
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CorrelationIdMiddleware)
+    return app

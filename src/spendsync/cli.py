@@ -1,0 +1,147 @@
+"""The `spendsync` command."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from spendsync.config import Settings, get_settings
+from spendsync.db import migrate
+from spendsync.db.engine import make_engine, make_session_factory
+
+app = typer.Typer(
+    help="spendsync: Codat-compatible engine that syncs card spend into accounting software.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+apikey_app = typer.Typer(help="API keys of clients.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(apikey_app, name="apikey")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _ensure_schema(settings: Settings) -> None:
+    """On the embedded default, migrate automatically; elsewhere insist on `db upgrade`."""
+    url = settings.resolved_database_url()
+    if settings.is_sqlite:
+        migrate.upgrade(url)
+        return
+    heads = migrate.current_heads(url)
+    expected = migrate.head_revisions()
+    if heads != expected:
+        err_console.print(
+            f"[red]The database schema is at {sorted(heads) or 'nothing'}, "
+            f"this version needs {sorted(expected)}. Run `spendsync db upgrade` first.[/red]"
+        )
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the HTTP API (Codat Sync for Expenses compatible)."""
+    import uvicorn
+
+    from spendsync.app import create_app
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    _ensure_schema(settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply the database migrations."""
+    settings = get_settings()
+    migrate.upgrade(settings.resolved_database_url(), revision)
+    console.print(
+        f"Database at {', '.join(sorted(migrate.current_heads(settings.resolved_database_url())))}."
+    )
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Option(help="Name of the key (and of a new client).")],
+    client: Annotated[
+        str | None, typer.Option(help="Add the key to this existing client id.")
+    ] = None,
+) -> None:
+    """Create an API key. The key is printed once and stored only as a hash."""
+    from spendsync.clients.service import issue_key
+
+    settings = get_settings()
+    _ensure_schema(settings)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        with make_session_factory(engine)() as session:
+            issued = issue_key(session, name=name, client_id=client)
+            session.commit()
+    finally:
+        engine.dispose()
+    console.print(f"client id: {issued.client_id}")
+    console.print(f"API key (shown once, keep it secret): [bold]{issued.key}[/bold]")
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """List API keys (their prefixes only)."""
+    from spendsync.clients.models import ApiKey
+
+    settings = get_settings()
+    _ensure_schema(settings)
+    engine = make_engine(settings.resolved_database_url())
+    table = Table("client id", "key id", "name", "prefix", "created", "revoked")
+    try:
+        with make_session_factory(engine)() as session:
+            for key in session.scalars(select(ApiKey).order_by(ApiKey.created)):
+                table.add_row(
+                    key.client_id,
+                    key.id,
+                    key.name,
+                    key.key_prefix + "…",
+                    key.created.isoformat(),
+                    key.revoked.isoformat() if key.revoked else "",
+                )
+    finally:
+        engine.dispose()
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key id to revoke.")]) -> None:
+    """Revoke an API key: requests with it get 401 from now on."""
+    from spendsync.clients.models import ApiKey
+    from spendsync.db.base import utcnow
+
+    settings = get_settings()
+    _ensure_schema(settings)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        with make_session_factory(engine)() as session:
+            key = session.get(ApiKey, key_id)
+            if key is None:
+                err_console.print(f"[red]No API key with id {key_id}.[/red]")
+                raise typer.Exit(code=1)
+            key.revoked = key.revoked or utcnow()
+            session.commit()
+    finally:
+        engine.dispose()
+    console.print(f"Revoked {key_id}.")

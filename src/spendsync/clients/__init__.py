@@ -1,0 +1,1 @@
+"""API clients (tenants) and their API keys."""

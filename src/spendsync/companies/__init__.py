@@ -1,0 +1,1 @@
+"""Companies: the SMB customers of a client, each with its connections."""

@@ -1,0 +1,1 @@
+"""`GET /companies/{companyId}/data/info`: the company as its ledger describes it."""

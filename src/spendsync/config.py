@@ -1,0 +1,59 @@
+"""Settings, read from the environment (prefix ``SPENDSYNC_``) and an optional ``.env`` file.
+
+Every setting has an embedded default: with nothing configured, spendsync keeps its state in a
+SQLite file under ``./.spendsync/`` and runs the API and the worker in one process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SPENDSYNC_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path(".spendsync"),
+        description="Directory for the embedded database, attachments and local ledgers.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: sqlite:///<data_dir>/spendsync.db. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/dbname.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL at which users reach this server; used in linkUrl and redirect.",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `spendsync serve` binds to.")
+    port: int = Field(default=8000, description="Port `spendsync serve` listens on.")
+    max_body_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        description="Largest request body accepted (JSON); larger bodies get 413.",
+    )
+    idempotency_ttl_seconds: int = Field(
+        default=24 * 3600,
+        description="How long a stored Idempotency-Key response is replayed.",
+    )
+    db_pool_size: int = Field(default=10, description="Connection pool size (PostgreSQL).")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'spendsync.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url().startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Connectors: one per accounting platform, behind one typed interface (see base.py)."""

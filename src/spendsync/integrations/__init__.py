@@ -1,0 +1,1 @@
+"""`GET /integrations`: our connectors in the shape of Codat's platform API, with capabilities."""

@@ -1,0 +1,1 @@
+"""The pages a company's user opens (Codat's Link): the company redirect and connection start."""

@@ -1,0 +1,103 @@
+"""Shared fixtures. The suite runs on one database engine per run: `--db sqlite` (default) or
+`--db postgresql` (a throwaway database on SPENDSYNC_TEST_PG_URL, default 127.0.0.1:5432)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from spendsync.app import create_app
+from spendsync.clients.service import IssuedKey, issue_key
+from spendsync.config import Settings
+from spendsync.db import migrate
+from spendsync.db.base import Base
+from spendsync.db.engine import make_engine, make_session_factory
+
+PG_ADMIN_URL = os.environ.get(
+    "SPENDSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PUBLIC_URL = "http://spendsync.test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("SPENDSYNC_TEST_DB", "sqlite"),
+        help="Database engine the suite runs on.",
+    )
+
+
+def _libpq_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.config.getoption("--db") == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'spendsync.db'}"
+        return
+    name = f"spendsync_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def migrated_engine(database_url: str) -> Iterator[Engine]:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(migrated_engine: Engine) -> Iterator[Engine]:
+    """The migrated database, emptied after each test."""
+    yield migrated_engine
+    with migrated_engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            connection.execute(text(f"DELETE FROM {table.name}"))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path, public_url=PUBLIC_URL)
+
+
+@pytest.fixture
+def api(settings: Settings, engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture
+def new_key(engine: Engine):  # type: ignore[no-untyped-def]
+    """Issue an API key for a new client: `new_key("acme")`."""
+    factory = make_session_factory(engine)
+
+    def issue(name: str = "client", client_id: str | None = None) -> IssuedKey:
+        with factory() as session:
+            issued = issue_key(session, name=name, client_id=client_id)
+            session.commit()
+            return issued
+
+    return issue
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Basic {key}"}
