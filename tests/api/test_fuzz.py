@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +19,7 @@ json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40),
     lambda children: (
         st.lists(children, max_size=4)
@@ -111,6 +112,7 @@ def test_list_parameters(
 @given(segment=st.text(min_size=1, max_size=60).filter(lambda s: "/" not in s and s not in ".."))
 def test_path_ids(ctx: dict[str, Any], segment: str) -> None:
     api, headers = ctx["api"], ctx["headers"]
+    segment = quote(segment, safe="")
     for url in (
         f"/companies/{segment}",
         f"/companies/{ctx['company']}/connections/{segment}",

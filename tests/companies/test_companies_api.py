@@ -63,14 +63,14 @@ def test_delete_removes_company_and_its_connections(api: TestClient, headers) ->
 @pytest.mark.parametrize(
     ("body", "item_id"),
     [
-        ({}, "name"),
-        ({"name": ""}, "name"),
-        ({"name": "Acme <script>"}, "name"),
-        ({"name": 12}, "name"),
-        ({"name": "Acme", "tags": {f"k{i}": "v" for i in range(11)}}, "tags"),
-        ({"name": "Acme", "tags": {"k" * 28: "v"}}, "tags.kkkkkkkkkkkkkkkkkkkkkkkkkkkk.[key]"),
-        ({"name": "Acme", "tags": {"k": "v" * 101}}, "tags.k"),
-        ({"name": "Acme", "description": ["x"]}, "description"),
+        ({}, "Name"),
+        ({"name": ""}, "Name"),
+        ({"name": "Acme <script>"}, "Name"),
+        ({"name": 12}, "Name"),
+        ({"name": "Acme", "tags": {f"k{i}": "v" for i in range(11)}}, "Tags"),
+        ({"name": "Acme", "tags": {"k" * 28: "v"}}, "Tags.Kkkkkkkkkkkkkkkkkkkkkkkkkkkk.[key]"),
+        ({"name": "Acme", "tags": {"k": "v" * 101}}, "Tags.K"),
+        ({"name": "Acme", "description": ["x"]}, "Description"),
     ],
 )
 def test_invalid_company_bodies_are_400_with_item_ids(api, headers, body, item_id) -> None:
@@ -84,7 +84,7 @@ def test_invalid_company_bodies_are_400_with_item_ids(api, headers, body, item_i
 def test_invalid_uuid_is_400(api: TestClient, headers) -> None:
     response = api.get("/companies/not-a-uuid", headers=headers)
     assert response.status_code == 400
-    assert response.json()["validation"]["errors"][0]["itemId"] == "companyId"
+    assert response.json()["validation"]["errors"][0]["itemId"] == "CompanyId"
 
 
 def test_list_pages_with_links(api: TestClient, headers) -> None:

@@ -67,7 +67,7 @@ def test_bad_platform_keys_are_400(api: TestClient, headers, company_id, key) ->
     )
     assert response.status_code == 400
     assert_envelope(response.json(), 400)
-    assert response.json()["validation"]["errors"][0]["itemId"] == "platformKey"
+    assert response.json()["validation"]["errors"][0]["itemId"] == "PlatformKey"
 
 
 def test_one_accounting_connection_per_company(api: TestClient, headers, company_id) -> None:

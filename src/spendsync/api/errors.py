@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,17 +45,18 @@ def error_response(error: ApiError) -> JSONResponse:
 
 
 def item_id_from_loc(loc: Sequence[str | int]) -> str:
-    """('body', 'items', 0, 'lines', 1, 'netAmount') -> 'items[0].lines[1].netAmount'."""
+    """Codat's itemId style: ('body', 0, 'lines', 1, 'netAmount') -> Items[0].Lines[1].NetAmount."""
     parts = list(loc)
     if parts and parts[0] in ("body", "query", "path", "header"):
         parts = parts[1:]
-    text = ""
+    text = "Items" if parts and isinstance(parts[0], int) else ""
     for part in parts:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += ("." if text else "") + str(part)
-    return text or "body"
+            name = str(part)
+            text += ("." if text else "") + (name[:1].upper() + name[1:])
+    return text or "Body"
 
 
 def _validation_message(err: dict[str, Any]) -> str:
@@ -98,14 +100,23 @@ async def _http_exception_handler(_request: Request, exc: Exception) -> JSONResp
     return error_response(error)
 
 
-async def _database_unavailable_handler(_request: Request, exc: Exception) -> JSONResponse:
-    if (
-        isinstance(exc, DBAPIError)
-        and not exc.connection_invalidated
-        and not isinstance(exc, OperationalError)
-    ):
-        return await _unhandled_handler(_request, exc)
-    logger.warning("database unavailable: %s", type(exc).__name__)
+def _database_unavailable(exc: DBAPIError) -> bool:
+    """A lost or busy database (worth retrying), as opposed to a bug in a statement."""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    if isinstance(exc.orig, sqlite3.OperationalError):
+        message = str(exc.orig).lower()
+        return any(s in message for s in ("locked", "unable to open", "disk i/o", "busy"))
+    return True
+
+
+async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if not _database_unavailable(exc):
+        return await _unhandled_handler(request, exc)
+    logger.warning("database unavailable: %s", type(exc.orig).__name__)
     return error_response(
         ServiceUnavailable(
             "The database is temporarily unavailable. Please try again later.",
@@ -141,5 +152,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(ConnectorError, _connector_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_exception_handler)
-    app.add_exception_handler(DBAPIError, _database_unavailable_handler)
+    app.add_exception_handler(DBAPIError, _database_error_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

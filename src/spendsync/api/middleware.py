@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -65,25 +66,25 @@ class BodySizeLimitMiddleware:
                     await error_response(too_large)(scope, receive, send)
                     return
         received = 0
-        response_started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            # Once the body overflowed, whatever the app answers (frameworks report the
+            # interrupted read as a parse error) is replaced by the 413 below.
+            if not exceeded:
+                await send(message)
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not response_started:
-                await error_response(too_large)(scope, receive, send)
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, limited_receive, guarded_send)
+        if exceeded:
+            await error_response(too_large)(scope, receive, send)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from spendsync.companies.models import Company
 
 
-def _owned(client_id: str) -> Select[tuple[Company]]:
+def _owned(client_id: str) -> Select[Company]:
     return select(Company).where(Company.client_id == client_id)
 
 

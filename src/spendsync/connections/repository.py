@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from spendsync.connections.models import Connection, SourceType
 
 
-def _owned(client_id: str, company_id: str) -> Select[tuple[Connection]]:
+def _owned(client_id: str, company_id: str) -> Select[Connection]:
     return select(Connection).where(
         Connection.client_id == client_id, Connection.company_id == company_id
     )

@@ -92,7 +92,7 @@ def create_connection(
             f"Integration '{platform_key}' is not an accounting integration of this server." + hint,
             errors=[
                 ValidationItem(
-                    item_id="platformKey",
+                    item_id="PlatformKey",
                     message=f"Expected one of: {known}.",
                     validator_name="PlatformKey",
                 )
@@ -140,7 +140,7 @@ def unlink_connection(
             "Only the status Unlinked can be set by a client.",
             errors=[
                 ValidationItem(
-                    item_id="status",
+                    item_id="Status",
                     message="Must be 'Unlinked'.",
                     validator_name="ConnectionStatus",
                 )

@@ -95,11 +95,11 @@ class IdempotencyMiddleware:
             )
         )
         if reservation.outcome is store.Outcome.MISMATCH:
-            error = Unprocessable(
+            mismatch = Unprocessable(
                 "This Idempotency-Key was already used with a different request. "
                 "Use a new key for a new request."
             )
-            await error_response(error)(scope, receive, send)
+            await error_response(mismatch)(scope, receive, send)
             return
         if reservation.outcome is store.Outcome.IN_FLIGHT:
             await error_response(

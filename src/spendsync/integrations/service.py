@@ -1,36 +1,32 @@
-"""Listing integrations with Codat's query language: the declared platforms are a VALUES
-table in SQL, so `query` and `orderBy` behave exactly as on stored data."""
+"""Listing integrations with Codat's query language: the declared platforms become a table in
+SQL, so `query` and `orderBy` behave exactly as on stored data."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import Boolean, String, column, func, select, values
+from sqlalchemy import Boolean, String, Subquery, func, literal, select, union_all
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Values
 
 from spendsync.api.listing import list_filters
 from spendsync.api.paging import PageParams
 from spendsync.connectors.registry import PLATFORMS, Platform, PlatformKey, has_connector
 from spendsync.query import FieldKind, QueryField
 
-_TABLE = values(
-    column("key", String),
-    column("name", String),
-    column("source_type", String),
-    column("is_offline", Boolean),
-    column("connector_available", Boolean),
-    name="integrations",
-)
 
-
-def _platform_table() -> Values:
-    return _TABLE.data(
-        [
-            (p.key.value, p.name, p.source_type.value, p.is_offline, has_connector(p.key))
-            for p in PLATFORMS.values()
-        ]
-    )
+def _platform_table() -> Subquery:
+    """The declared platforms as a SELECT of literals (portable: SQLite has no VALUES alias)."""
+    rows = [
+        select(
+            literal(p.key.value, String).label("key"),
+            literal(p.name, String).label("name"),
+            literal(p.source_type.value, String).label("source_type"),
+            literal(p.is_offline, Boolean).label("is_offline"),
+            literal(has_connector(p.key), Boolean).label("connector_available"),
+        )
+        for p in PLATFORMS.values()
+    ]
+    return union_all(*rows).subquery("integrations")
 
 
 def list_integrations(session: Session, params: PageParams) -> tuple[list[Platform], int]:
