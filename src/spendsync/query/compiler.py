@@ -137,8 +137,11 @@ def _boolean(comparison: Comparison, column: SQLColumnExpression[Any]) -> Column
         raise InvalidQueryValue(
             f"Property {comparison.property} takes =true, =false, !=true or !=false"
         )
-    wanted = (text == "true") == (comparison.op is Op.EQ)
-    return column.is_(true()) if wanted else or_(column.is_(None), column.is_(false()))
+    value = true() if text == "true" else false()
+    other = false() if text == "true" else true()
+    if comparison.op is Op.EQ:
+        return column.is_(value)
+    return or_(column.is_(None), column.is_(other))
 
 
 def _number(comparison: Comparison, column: SQLColumnExpression[Any]) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@
     comparison := property operator value
     operator   := "!=" | ">=" | "<=" | "=" | ">" | "<" | "~"
 
-A value runs to the next `&&`, `||`, the closer of the innermost open group, or the end, and is
+A value runs to the next `&&`, `||`, a closing bracket it did not open itself, or the end, and is
 trimmed; quote it ('…' or "…", backslash escapes) to keep any of those characters.
 """
 
@@ -138,12 +138,17 @@ class _Parser:
         if self.pos < len(self.text) and self.text[self.pos] in "'\"":
             return self.parse_quoted(self.text[self.pos])
         start = self.pos
-        closer = _CLOSER[self.groups[-1]] if self.groups else None
+        nested: list[str] = []  # brackets opened inside the value itself, e.g. "Acme (UK) Ltd"
         while self.pos < len(self.text):
+            char = self.text[self.pos]
             if self.text.startswith(("&&", "||"), self.pos):
                 break
-            if closer is not None and self.text[self.pos] == closer:
-                break
+            if char in _CLOSER:
+                nested.append(_CLOSER[char])
+            elif char in _CLOSER.values():
+                if not nested or nested[-1] != char:
+                    break  # closes a group (or is stray: the caller reports it)
+                nested.pop()
             self.pos += 1
         value = self.text[start : self.pos].strip()
         if not value:
