@@ -20,6 +20,7 @@ from spendsync.config import Settings
 from spendsync.db import migrate
 from spendsync.db.base import Base
 from spendsync.db.engine import make_engine, make_session_factory
+from spendsync.jobs.engine import JobQueue, launch_worker, shutdown_worker
 
 PG_ADMIN_URL = os.environ.get(
     "SPENDSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -74,14 +75,59 @@ def engine(migrated_engine: Engine) -> Iterator[Engine]:
             connection.execute(text(f"DELETE FROM {table.name}"))
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path, public_url=PUBLIC_URL)
+@pytest.fixture(scope="session")
+def jobs_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The job engine's system database, of the same kind as the main one."""
+    if request.config.getoption("--db") == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.sqlite'}"
+        return
+    name = f"spendsync_jobs_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def worker(
+    database_url: str,
+    jobs_database_url: str,
+    migrated_engine: Engine,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[JobQueue]:
+    """One in-process DBOS worker for the whole run (DBOS is a per-process singleton)."""
+    worker_settings = Settings(
+        database_url=database_url,
+        jobs_database_url=jobs_database_url,
+        data_dir=tmp_path_factory.mktemp("worker"),
+        public_url=PUBLIC_URL,
+        queue_polling_interval_seconds=0.05,
+    )
+    launch_worker(worker_settings, make_session_factory(migrated_engine))
+    queue = JobQueue(worker_settings)
+    yield queue
+    queue.close()
+    shutdown_worker()
 
 
 @pytest.fixture
-def api(settings: Settings, engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+def settings(database_url: str, jobs_database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        jobs_database_url=jobs_database_url,
+        data_dir=tmp_path,
+        public_url=PUBLIC_URL,
+    )
+
+
+@pytest.fixture
+def api(settings: Settings, engine: Engine, worker: JobQueue) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, engine, worker), raise_server_exceptions=False) as client:
         yield client
 
 

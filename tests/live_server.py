@@ -21,7 +21,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str, data_dir: Path, *, timeout: float = 30.0) -> Iterator[str]:
+def running_server(
+    database_url: str,
+    data_dir: Path,
+    *,
+    jobs_database_url: str | None = None,
+    worker: bool = True,
+    timeout: float = 30.0,
+) -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
@@ -31,9 +38,21 @@ def running_server(database_url: str, data_dir: Path, *, timeout: float = 30.0) 
         "SPENDSYNC_PUBLIC_URL": base_url,
         "SPENDSYNC_LOG_LEVEL": "WARNING",
     }
+    if jobs_database_url:
+        env["SPENDSYNC_JOBS_DATABASE_URL"] = jobs_database_url
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "spendsync", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "spendsync",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--worker" if worker else "--no-worker",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

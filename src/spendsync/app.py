@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -13,11 +15,15 @@ from spendsync.api.middleware import BodySizeLimitMiddleware, CorrelationIdMiddl
 from spendsync.companies.routes import router as companies_router
 from spendsync.company_info.routes import router as company_info_router
 from spendsync.config import Settings, get_settings
+from spendsync.configuration.routes import router as configuration_router
 from spendsync.connections.routes import router as connections_router
 from spendsync.db.engine import make_engine, make_session_factory
+from spendsync.expenses.routes import router as expenses_router
 from spendsync.idempotency.middleware import IdempotencyMiddleware
 from spendsync.integrations.routes import router as integrations_router
+from spendsync.jobs.engine import JobQueue
 from spendsync.link.routes import router as link_router
+from spendsync.syncs.routes import router as syncs_router
 
 logger = logging.getLogger("spendsync")
 
@@ -28,7 +34,15 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.jobs.close()
+
+
+def create_app(
+    settings: Settings | None = None, engine: Engine | None = None, jobs: JobQueue | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(
         settings.resolved_database_url(), pool_size=settings.db_pool_size
@@ -42,16 +56,21 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.jobs = jobs or JobQueue(settings)
 
     install_error_handlers(app)
     for router in (
         companies_router,
         connections_router,
         company_info_router,
+        configuration_router,
+        expenses_router,
+        syncs_router,
         integrations_router,
         link_router,
     ):

@@ -48,21 +48,56 @@ def _ensure_schema(settings: Settings) -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Also run the sync worker in-process.")
+    ] = True,
 ) -> None:
-    """Run the HTTP API (Codat Sync for Expenses compatible)."""
+    """Run the HTTP API (Codat Sync for Expenses compatible) and, by default, the sync worker."""
     import uvicorn
 
     from spendsync.app import create_app
+    from spendsync.jobs.engine import launch_worker, shutdown_worker
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level.upper())
     _ensure_schema(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level.lower(),
-    )
+    api = create_app(settings)
+    if worker:
+        launch_worker(settings, api.state.session_factory)
+    try:
+        uvicorn.run(
+            api,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        if worker:
+            shutdown_worker()
+
+
+@app.command("worker")
+def run_worker() -> None:
+    """Run only the sync worker (as many as you like, against one PostgreSQL database)."""
+    import signal
+    import threading
+
+    from spendsync.jobs.engine import launch_worker, shutdown_worker
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    _ensure_schema(settings)
+    engine = make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    launch_worker(settings, make_session_factory(engine))
+    console.print("spendsync worker running; Ctrl-C to stop.")
+    try:
+        stop.wait()
+    finally:
+        shutdown_worker()
+        engine.dispose()
 
 
 @db_app.command("upgrade")

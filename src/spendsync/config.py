@@ -42,12 +42,30 @@ class Settings(BaseSettings):
         description="How long a stored Idempotency-Key response is replayed.",
     )
     db_pool_size: int = Field(default=10, description="Connection pool size (PostgreSQL).")
+    jobs_database_url: str | None = Field(
+        default=None,
+        description="The job engine's system database. Default: <data_dir>/jobs.sqlite with "
+        "SQLite, else the main database (DBOS keeps its tables in schema 'dbos').",
+    )
+    worker_concurrency: int = Field(
+        default=8, ge=1, description="Syncs one worker process runs at once (one per company)."
+    )
+    queue_polling_interval_seconds: float = Field(
+        default=0.2, gt=0, description="How often a worker looks for queued syncs."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'spendsync.db').resolve()}"
+
+    def resolved_jobs_database_url(self) -> str:
+        if self.jobs_database_url:
+            return self.jobs_database_url
+        if self.is_sqlite:
+            return f"sqlite:///{(self.data_dir / 'jobs.sqlite').resolve()}"
+        return self.resolved_database_url()
 
     @property
     def is_sqlite(self) -> bool:

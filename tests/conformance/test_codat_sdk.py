@@ -18,8 +18,13 @@ pytestmark = pytest.mark.live
 
 
 @pytest.fixture
-def server_url(database_url: str, engine: Engine, tmp_path: Path) -> Iterator[str]:
-    with running_server(database_url, tmp_path) as url:
+def server_url(
+    database_url: str, jobs_database_url: str, engine: Engine, worker: object, tmp_path: Path
+) -> Iterator[str]:
+    """A live API process; syncs it enqueues run on this test process's worker."""
+    with running_server(
+        database_url, tmp_path, jobs_database_url=jobs_database_url, worker=False
+    ) as url:
         yield url
 
 

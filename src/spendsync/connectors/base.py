@@ -6,6 +6,7 @@ Capabilities drive request validation, the `/integrations` endpoint and the READ
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -52,7 +53,53 @@ class CompanyInformation:
     created_date: datetime | None = None
 
 
+class PushOperation(enum.StrEnum):
+    CREATE = "Create"
+    UPDATE = "Update"
+
+
+@dataclass(frozen=True)
+class PlatformRecord:
+    """A record a connector wrote: what it is on the platform and how to find it again."""
+
+    record_type: str
+    record_id: str
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class PushItem:
+    """One transaction to write. `document` is the ledger-domain object (spendsync.ledger);
+    `existing` is set for updates; `idempotency_key` is stable across retries of this write."""
+
+    transaction_id: str
+    kind: TransactionKind
+    operation: PushOperation
+    document: object
+    existing: PlatformRecord | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """What happened to one item: a record, or the platform's reason for refusing it."""
+
+    transaction_id: str
+    record: PlatformRecord | None = None
+    rejection: str | None = None
+
+
 class LinkedLedger(Protocol):
-    """Operations on one linked connection. Later issues extend this contract."""
+    """Operations on one linked connection, as every connector implements them.
+
+    Connectors raise only the errors of connectors/errors.py: Transient for "try again later"
+    (the engine retries with backoff), AuthFailure when the connection must be linked again,
+    NotSupported for what the platform cannot do. A record the platform refuses is not an
+    exception: it is a PushOutcome with a rejection, so the rest of the batch still completes.
+    """
+
+    max_batch_size: int
 
     def get_company_info(self) -> CompanyInformation: ...
+
+    def push(self, items: Sequence[PushItem]) -> list[PushOutcome]: ...

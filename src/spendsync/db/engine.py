@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+logger = logging.getLogger("spendsync.db")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -30,5 +33,24 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
+def _run_after_commit(session: Session) -> None:
+    actions = session.info.pop("after_commit", [])
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            # The rows are committed; what failed is only the hand-off (e.g. enqueueing a sync),
+            # which the worker's sweep repeats. Log it loudly and let the request succeed.
+            logger.exception("post-commit action failed; the periodic sweep will retry it")
+
+
+def _forget_after_commit(session: Session) -> None:
+    session.info.pop("after_commit", None)
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    """Sessions that run `session.info["after_commit"]` callables once their commit succeeded."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "after_commit", _run_after_commit)
+    event.listen(factory, "after_soft_rollback", lambda session, _tx: _forget_after_commit(session))
+    return factory

@@ -2,8 +2,22 @@
 
 from spendsync.clients.models import ApiKey, Client
 from spendsync.companies.models import Company, CompanyTag
+from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.models import Connection
 from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
+from spendsync.syncs.models import PostedTransaction, Sync, SyncTransaction
 
-__all__ = ["ApiKey", "Base", "Client", "Company", "CompanyTag", "Connection", "IdempotencyRecord"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Client",
+    "Company",
+    "CompanyConfiguration",
+    "CompanyTag",
+    "Connection",
+    "IdempotencyRecord",
+    "PostedTransaction",
+    "Sync",
+    "SyncTransaction",
+]

@@ -1,0 +1,1 @@
+"""A company's expense configuration: default bank account, supplier and customer."""

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from spendsync.api.deps import ClientIdDep, SessionDep
+from spendsync.api.responses import error_responses
+from spendsync.configuration import service
+from spendsync.configuration.schemas import CompanyConfiguration, configuration_to_schema
+
+router = APIRouter(tags=["Configuration"])
+PATH = "/companies/{companyId}/sync/expenses/config"
+
+
+@router.get(
+    PATH,
+    operation_id="get-company-configuration",
+    summary="Get company configuration",
+    response_model=CompanyConfiguration,
+    responses=error_responses(400, 404),
+)
+def get_company_configuration(
+    companyId: UUID,  # noqa: N803 - Codat's parameter name
+    session: SessionDep,
+    client_id: ClientIdDep,
+) -> CompanyConfiguration:
+    return configuration_to_schema(service.get_configuration(session, client_id, str(companyId)))
+
+
+@router.post(
+    PATH,
+    operation_id="set-company-configuration",
+    summary="Set company configuration",
+    response_model=CompanyConfiguration,
+    responses=error_responses(400, 404),
+)
+def set_company_configuration(
+    companyId: UUID,  # noqa: N803
+    body: CompanyConfiguration,
+    session: SessionDep,
+    client_id: ClientIdDep,
+) -> CompanyConfiguration:
+    row = service.set_configuration(
+        session,
+        client_id,
+        str(companyId),
+        bank_account_id=body.bank_account.id,
+        supplier_id=body.supplier.id,
+        customer_id=body.customer.id,
+    )
+    return configuration_to_schema(row)

@@ -1,0 +1,39 @@
+"""A company's expense configuration. Ids are checked against the ledger's reference data
+(accounts, suppliers, customers) when spendsync has read it."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from spendsync.companies.service import get_company
+from spendsync.configuration.models import CompanyConfiguration
+from spendsync.db.base import utcnow
+
+
+def get_configuration(
+    session: Session, client_id: str, company_id: str
+) -> CompanyConfiguration | None:
+    get_company(session, client_id, company_id)
+    return session.get(CompanyConfiguration, company_id)
+
+
+def set_configuration(
+    session: Session,
+    client_id: str,
+    company_id: str,
+    *,
+    bank_account_id: str | None,
+    supplier_id: str | None,
+    customer_id: str | None,
+) -> CompanyConfiguration:
+    get_company(session, client_id, company_id)
+    row = session.get(CompanyConfiguration, company_id)
+    if row is None:
+        row = CompanyConfiguration(company_id=company_id, client_id=client_id)
+        session.add(row)
+    row.bank_account_id = bank_account_id
+    row.supplier_id = supplier_id
+    row.customer_id = customer_id
+    row.updated = utcnow()
+    session.flush()
+    return row

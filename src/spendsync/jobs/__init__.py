@@ -1,0 +1,1 @@
+"""The job engine (DBOS durable workflows): queues, workers, and enqueueing after commit."""

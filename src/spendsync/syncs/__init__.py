@@ -1,0 +1,1 @@
+"""Syncs: each create/update call becomes one sync that pushes its transactions to the ledger."""

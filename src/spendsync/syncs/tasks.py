@@ -1,0 +1,60 @@
+"""Thin DBOS wrappers around the sync runner's plain functions (which tests call directly).
+
+The workflow is checkpointed step by step: a worker that dies mid-sync leaves the workflow
+PENDING, and whichever process recovers it resumes after the last completed step. A push step
+that ran but was not checkpointed runs again; the platform's idempotency key (derived from our
+stable ids) and the runner's own per-transaction state make that repeat harmless.
+"""
+
+from __future__ import annotations
+
+from dbos import DBOS
+from dbos._error import DBOSMaxStepRetriesExceeded
+
+from spendsync.connectors.errors import Transient
+from spendsync.jobs.engine import SYNC_WORKFLOW, worker_context
+from spendsync.syncs import runner
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, Transient)
+
+
+@DBOS.step(name="spendsync.start_sync")
+def start_sync_step(sync_id: str) -> list[list[str]]:
+    return runner.start_sync(worker_context().session_factory, sync_id)
+
+
+@DBOS.step(
+    name="spendsync.push_batch",
+    retries_allowed=True,
+    max_attempts=8,
+    interval_seconds=1.0,
+    backoff_rate=2.0,
+    should_retry=_is_transient,
+)
+def push_batch_step(sync_id: str, row_ids: list[str]) -> None:
+    runner.push_batch(worker_context().session_factory, sync_id, row_ids)
+
+
+@DBOS.step(name="spendsync.finish_sync")
+def finish_sync_step(sync_id: str) -> None:
+    runner.finish_sync(worker_context().session_factory, sync_id)
+
+
+@DBOS.workflow(name=SYNC_WORKFLOW)
+def run_sync_workflow(sync_id: str) -> None:
+    for batch in start_sync_step(sync_id):
+        try:
+            push_batch_step(sync_id, batch)
+        except DBOSMaxStepRetriesExceeded as exc:
+            # The platform stayed unavailable through every retry: the batch's transactions fail
+            # with its last message (they may be sent again); the rest of the sync goes on.
+            last = exc.errors[-1] if exc.errors else exc
+            fail_batch_step(sync_id, batch, f"The platform did not accept the push: {last}")
+    finish_sync_step(sync_id)
+
+
+@DBOS.step(name="spendsync.fail_batch")
+def fail_batch_step(sync_id: str, row_ids: list[str], message: str) -> None:
+    runner.fail_batch(worker_context().session_factory, sync_id, row_ids, message)
