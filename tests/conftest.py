@@ -147,3 +147,7 @@ def new_key(engine: Engine):  # type: ignore[no-untyped-def]
 
 def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Basic {key}"}
+
+
+# Fixtures shared by the engine tests (imported here so that pytest registers them).
+from tests.fakes import company, ledger  # noqa: E402, F401

@@ -23,6 +23,8 @@ from spendsync.idempotency.middleware import IdempotencyMiddleware
 from spendsync.integrations.routes import router as integrations_router
 from spendsync.jobs.engine import JobQueue
 from spendsync.link.routes import router as link_router
+from spendsync.mapping.routes import router as mapping_router
+from spendsync.reference.routes import router as reference_router
 from spendsync.syncs.routes import router as syncs_router
 
 logger = logging.getLogger("spendsync")
@@ -71,6 +73,8 @@ def create_app(
         configuration_router,
         expenses_router,
         syncs_router,
+        mapping_router,
+        reference_router,
         integrations_router,
         link_router,
     ):

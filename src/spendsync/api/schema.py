@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
 from pydantic.alias_generators import to_camel
+
+
+def _decimal_to_json_number(value: Decimal) -> int | float:
+    """Codat's decimals are JSON numbers. Amounts have far fewer than 15 significant digits, so
+    the float's shortest repr is exactly the decimal's text ("12.34" stays 12.34)."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+JsonDecimal = Annotated[Decimal, PlainSerializer(_decimal_to_json_number, when_used="json")]
 
 
 class CamelModel(BaseModel):

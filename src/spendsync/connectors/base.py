@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from spendsync.connectors.reference import ReferenceDataType, ReferenceRead
+
 
 class TransactionKind(enum.StrEnum):
     """What a client can ask a platform to record (Codat's endpoints and expense types)."""
@@ -101,5 +103,10 @@ class LinkedLedger(Protocol):
     max_batch_size: int
 
     def get_company_info(self) -> CompanyInformation: ...
+
+    def read(self, data_type: ReferenceDataType, modified_since: datetime | None) -> ReferenceRead:
+        """Reference data of one type: everything, or what changed since `modified_since`
+        where the platform can say (then `ReferenceRead.complete` is False)."""
+        ...
 
     def push(self, items: Sequence[PushItem]) -> list[PushOutcome]: ...

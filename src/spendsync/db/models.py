@@ -6,6 +6,7 @@ from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.models import Connection
 from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
+from spendsync.reference.models import PullOperation, ReferenceRecord
 from spendsync.syncs.models import PostedTransaction, Sync, SyncTransaction
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "Connection",
     "IdempotencyRecord",
     "PostedTransaction",
+    "PullOperation",
+    "ReferenceRecord",
     "Sync",
     "SyncTransaction",
 ]

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BeforeValidator, ConfigDict, Field, RootModel, StringConstraints
 
-from spendsync.api.schema import CamelModel
+from spendsync.api.schema import CamelModel, JsonDecimal
 
 
 def _decimal_from_json(value: Any) -> Any:
@@ -26,12 +26,12 @@ def _decimal_from_json(value: Any) -> Any:
 
 
 Amount = Annotated[
-    Decimal,
+    JsonDecimal,
     BeforeValidator(_decimal_from_json),
     Field(allow_inf_nan=False, max_digits=28),
 ]
 Rate = Annotated[
-    Decimal,
+    JsonDecimal,
     BeforeValidator(_decimal_from_json),
     Field(allow_inf_nan=False, max_digits=28, gt=0),
 ]

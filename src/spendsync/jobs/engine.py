@@ -26,6 +26,8 @@ logger = logging.getLogger("spendsync.jobs")
 APP_NAME = "spendsync"
 SYNC_QUEUE = "spendsync-syncs"
 SYNC_WORKFLOW = "spendsync.run_sync"
+PULL_QUEUE = "spendsync-pulls"
+PULL_WORKFLOW = "spendsync.run_pull"
 
 
 @dataclass
@@ -60,7 +62,8 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     """Start DBOS in this process: it recovers its own unfinished workflows, then dequeues."""
     global _context
     # Registers the workflows and steps with DBOS before launch.
-    from spendsync.syncs import tasks  # noqa: F401
+    from spendsync.reference import tasks as reference_tasks  # noqa: F401
+    from spendsync.syncs import tasks as sync_tasks  # noqa: F401
 
     with _lock:
         _context = WorkerContext(settings=settings, session_factory=session_factory)
@@ -68,6 +71,13 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
         DBOS.launch()
         DBOS.register_queue(
             SYNC_QUEUE,
+            partition_concurrency=1,
+            worker_concurrency=settings.worker_concurrency,
+            polling_interval_sec=settings.queue_polling_interval_seconds,
+            on_conflict="always_update",
+        )
+        DBOS.register_queue(
+            PULL_QUEUE,
             partition_concurrency=1,
             worker_concurrency=settings.worker_concurrency,
             polling_interval_sec=settings.queue_polling_interval_seconds,
@@ -110,6 +120,16 @@ class JobQueue:
             "app_version": "1",
         }
         self._dbos_client().enqueue(options, sync_id)
+
+    def enqueue_pull(self, pull_id: str, company_id: str) -> None:
+        options: EnqueueOptions = {
+            "queue_name": PULL_QUEUE,
+            "workflow_name": PULL_WORKFLOW,
+            "workflow_id": pull_id,
+            "queue_partition_key": company_id,
+            "app_version": "1",
+        }
+        self._dbos_client().enqueue(options, pull_id)
 
     def close(self) -> None:
         with self._lock:

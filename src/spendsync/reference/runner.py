@@ -1,0 +1,109 @@
+"""Running one pull operation: read a data type from the ledger and bring the cache in step.
+
+A complete read replaces the set (records missing from it are marked deleted, so configured
+defaults or mapped ids that disappear are noticed); an incremental read (only changes since the
+last successful pull, where the platform supports it) upserts what changed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from spendsync.connections.models import Connection, ConnectionStatus
+from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
+from spendsync.connectors.reference import ReferenceDataType
+from spendsync.connectors.registry import open_ledger
+from spendsync.db.base import utcnow
+from spendsync.reference import codec
+from spendsync.reference.models import PullOperation, PullStatus, ReferenceRecord
+
+
+def _finish(pull: PullOperation, status: PullStatus, message: str | None = None) -> None:
+    pull.status = status
+    pull.error_message = message
+    pull.completed = utcnow()
+    pull.progress = 100
+
+
+def _last_success(session: Session, pull: PullOperation) -> PullOperation | None:
+    return session.scalar(
+        select(PullOperation)
+        .where(
+            PullOperation.connection_id == pull.connection_id,
+            PullOperation.data_type == pull.data_type,
+            PullOperation.status == PullStatus.COMPLETE,
+        )
+        .order_by(PullOperation.requested.desc())
+        .limit(1)
+    )
+
+
+def run_pull(factory: sessionmaker[Session], pull_id: str) -> None:
+    with factory() as session:
+        pull = session.get(PullOperation, pull_id)
+        if pull is None or pull.completed is not None:
+            return
+        connection = session.get(Connection, pull.connection_id)
+        if connection is None or connection.status is not ConnectionStatus.LINKED:
+            _finish(pull, PullStatus.AUTH_ERROR, "The accounting connection is not linked.")
+            session.commit()
+            return
+        data_type = ReferenceDataType(pull.data_type)
+        previous = _last_success(session, pull)
+        pull.status = PullStatus.FETCHING
+        session.commit()
+        try:
+            read = open_ledger(connection).read(
+                data_type, previous.requested if previous is not None else None
+            )
+        except Transient:
+            pull.status = PullStatus.QUEUED
+            session.commit()
+            raise  # the job engine retries with backoff
+        except AuthFailure as exc:
+            connection.status = ConnectionStatus.DEAUTHORIZED
+            _finish(pull, PullStatus.AUTH_ERROR, str(exc))
+            session.commit()
+            return
+        except NotSupported as exc:
+            _finish(pull, PullStatus.NOT_SUPPORTED, str(exc))
+            session.commit()
+            return
+
+        existing = {
+            row.platform_id: row
+            for row in session.scalars(
+                select(ReferenceRecord).where(
+                    ReferenceRecord.connection_id == connection.id,
+                    ReferenceRecord.data_type == data_type.value,
+                )
+            )
+        }
+        now = utcnow()
+        seen: set[str] = set()
+        for record in read.records:
+            seen.add(record.id)
+            row = existing.get(record.id)
+            if row is None:
+                row = ReferenceRecord(
+                    client_id=pull.client_id,
+                    company_id=pull.company_id,
+                    connection_id=connection.id,
+                    data_type=data_type.value,
+                    platform_id=record.id,
+                )
+                session.add(row)
+            row.name = record.name[:400]
+            row.data = codec.encode(data_type, record)
+            row.is_deleted = False
+            row.source_modified = record.modified
+            row.modified = now
+        if read.complete:
+            for platform_id, row in existing.items():
+                if platform_id not in seen and not row.is_deleted:
+                    row.is_deleted = True
+                    row.modified = now
+        pull.records_read = len(read.records)
+        _finish(pull, PullStatus.COMPLETE)
+        session.commit()
