@@ -1,5 +1,5 @@
-"""A company's expense configuration. Ids are checked against the ledger's reference data
-(accounts, suppliers, customers) when spendsync has read it."""
+"""A company's expense configuration. Setting it needs the accounting connection; its ids are
+checked against the ledger's reference data (accounts, suppliers, customers) once read."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from sqlalchemy.orm import Session
 
 from spendsync.companies.service import get_company
 from spendsync.configuration.models import CompanyConfiguration
+from spendsync.connections.service import accounting_connection
 from spendsync.db.base import utcnow
+from spendsync.errors import BadRequest, ValidationItem
+from spendsync.expenses import references
 
 
 def get_configuration(
@@ -27,6 +30,18 @@ def set_configuration(
     customer_id: str | None,
 ) -> CompanyConfiguration:
     get_company(session, client_id, company_id)
+    connection = accounting_connection(session, client_id, company_id)
+    problems = references.check_configuration(
+        references.load(session, connection),
+        bank_account_id=bank_account_id,
+        supplier_id=supplier_id,
+        customer_id=customer_id,
+    )
+    if problems:
+        raise BadRequest(
+            "The configuration refers to records the ledger does not have.",
+            errors=[ValidationItem(p.item_id, p.message, "LedgerReference") for p in problems],
+        )
     row = session.get(CompanyConfiguration, company_id)
     if row is None:
         row = CompanyConfiguration(company_id=company_id, client_id=client_id)

@@ -4,16 +4,18 @@ record one sync with its transactions and hand it to the job engine after the co
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from spendsync.companies.service import get_company
+from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.service import accounting_connection
 from spendsync.connectors.base import TransactionKind as CapabilityKind
 from spendsync.connectors.registry import find_platform
 from spendsync.errors import BadRequest, Conflict, NotFound, Unprocessable, ValidationItem
+from spendsync.expenses import references
 from spendsync.expenses.translate import problems_of
 from spendsync.jobs.engine import run_after_commit
 from spendsync.syncs import repository as sync_repository
@@ -80,6 +82,14 @@ def submit(
         )
     _check_capabilities(connection.platform_key, submissions)
 
+    config = session.get(CompanyConfiguration, company_id)
+    submissions = [
+        replace(
+            s, payload=references.apply_defaults(s.kind, s.payload, config, connection.platform_key)
+        )
+        for s in submissions
+    ]
+    reference_data = references.load(session, connection)
     problems: list[ValidationItem] = []
     seen: set[str] = set()
     for index, submission in enumerate(submissions):
@@ -94,6 +104,10 @@ def submit(
         problems.extend(
             ValidationItem(f"{where}.{p.item_id}", p.message, "Transaction")
             for p in problems_of(submission.kind, submission.transaction_id, submission.payload)
+        )
+        problems.extend(
+            ValidationItem(f"{where}.{p.item_id}", p.message, "LedgerReference")
+            for p in references.check(reference_data, submission.kind, submission.payload)
         )
     if problems:
         raise BadRequest(INVALID_REQUEST, errors=problems)
