@@ -17,7 +17,7 @@ from tests.reference.test_reference_data import stocked, wait_for_pulls  # noqa:
 @pytest.fixture
 def read_company(
     api: TestClient, company: dict[str, Any], stocked: RecordingLedger
-) -> dict[str, Any]:  # noqa: F811
+) -> dict[str, Any]:
     api.post(f"/companies/{company['id']}/data/all", headers=company["headers"])
     wait_for_pulls(api, company, 5)
     return company
