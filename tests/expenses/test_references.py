@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from tests.expenses.test_expense_sync import base, payment, wait_for_sync
 from tests.fakes import RecordingLedger
-from tests.reference.test_reference_data import stocked, wait_for_pulls  # noqa: F401
+from tests.reference.test_reference_data import wait_for_pulls
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_configuration_is_checked_against_the_ledger(api: TestClient, read_compa
 def test_a_record_archived_in_the_ledger_is_reported(
     api: TestClient,
     read_company,
-    stocked: RecordingLedger,  # noqa: F811
+    stocked: RecordingLedger,
 ) -> None:
     from spendsync.connectors.reference import ReferenceDataType
 

@@ -4,84 +4,12 @@ with spendsync's validity rules, suppliers and customers."""
 from __future__ import annotations
 
 import time
-from decimal import Decimal
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from spendsync.connectors.reference import (
-    AccountType,
-    BankKind,
-    LedgerAccount,
-    LedgerContact,
-    LedgerTaxRate,
-    LedgerTrackingCategory,
-    RecordStatus,
-    ReferenceDataType,
-)
+from spendsync.connectors.reference import LedgerContact, ReferenceDataType
 from tests.fakes import RecordingLedger
-
-ACCOUNTS = [
-    LedgerAccount(
-        "acc-card",
-        "Company Card",
-        AccountType.LIABILITY,
-        "Liability.CreditCard",
-        "GBP",
-        "800",
-        BankKind.CREDIT_CARD,
-    ),
-    LedgerAccount(
-        "acc-bank", "Business Bank", AccountType.ASSET, "Asset.Bank", "GBP", "090", BankKind.BANK
-    ),
-    LedgerAccount("acc-travel", "Travel", AccountType.EXPENSE, "Expense.Overheads", "GBP", "493"),
-    LedgerAccount(
-        "acc-sales", "Other Income", AccountType.INCOME, "Income.OtherIncome", "GBP", "260"
-    ),
-    LedgerAccount("acc-prepay", "Prepayments", AccountType.ASSET, "Asset.Current", "GBP", "620"),
-    LedgerAccount(
-        "acc-old",
-        "Old Costs",
-        AccountType.EXPENSE,
-        "Expense.Overheads",
-        "GBP",
-        "499",
-        status=RecordStatus.ARCHIVED,
-    ),
-]
-TAX_RATES = [
-    LedgerTaxRate("INPUT2", "20% (VAT on Expenses)", "INPUT2", Decimal("20"), Decimal("20")),
-    LedgerTaxRate(
-        "OUTPUT2",
-        "20% (VAT on Income)",
-        "OUTPUT2",
-        Decimal("20"),
-        Decimal("20"),
-        for_purchases=False,
-        for_sales=True,
-    ),
-]
-TRACKING = [
-    LedgerTrackingCategory("dept", "Department", has_children=True),
-    LedgerTrackingCategory("dept-sales", "Sales", parent_id="dept"),
-]
-SUPPLIERS = [
-    LedgerContact("sup-1", "Card Provider Ltd", is_supplier=True, is_customer=False, currency="GBP")
-]
-CUSTOMERS = [LedgerContact("cus-1", "Cashback Customer", is_supplier=False, is_customer=True)]
-
-
-@pytest.fixture
-def stocked(ledger: RecordingLedger) -> RecordingLedger:
-    ledger.reference = {
-        ReferenceDataType.CHART_OF_ACCOUNTS: ACCOUNTS,
-        ReferenceDataType.TAX_RATES: TAX_RATES,
-        ReferenceDataType.TRACKING_CATEGORIES: TRACKING,
-        ReferenceDataType.SUPPLIERS: SUPPLIERS,
-        ReferenceDataType.CUSTOMERS: CUSTOMERS,
-    }
-    return ledger
 
 
 def wait_for_pulls(
