@@ -57,6 +57,18 @@ class RecordingLedger:
             self.reads.append((data_type, modified_since))
             return ReferenceRead(data_type, list(self.reference.get(data_type, [])))
 
+    attachments: list[tuple[PlatformRecord, str, str, bytes]] = field(default_factory=list)
+
+    def attach(
+        self, record: PlatformRecord, file_name: str, content_type: str, content: bytes
+    ) -> str:
+        with self.lock:
+            if self.unavailable_calls > 0:
+                self.unavailable_calls -= 1
+                raise Transient("Service unavailable", retry_after=1)
+            self.attachments.append((record, file_name, content_type, content))
+            return f"ATT-{len(self.attachments)}"
+
     def get_company_info(self) -> CompanyInformation:
         return CompanyInformation(company_name="Recorded", base_currency="GBP")
 

@@ -12,6 +12,8 @@ from sqlalchemy import Engine
 from spendsync import __version__
 from spendsync.api.errors import install_error_handlers
 from spendsync.api.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
+from spendsync.attachments.routes import router as attachments_router
+from spendsync.attachments.storage import LocalDirectoryStorage
 from spendsync.companies.routes import router as companies_router
 from spendsync.company_info.routes import router as company_info_router
 from spendsync.config import Settings, get_settings
@@ -64,6 +66,7 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.jobs = jobs or JobQueue(settings)
+    app.state.attachment_storage = LocalDirectoryStorage(settings.attachments_dir)
 
     install_error_handlers(app)
     for router in (
@@ -73,6 +76,7 @@ def create_app(
         configuration_router,
         expenses_router,
         syncs_router,
+        attachments_router,
         mapping_router,
         reference_router,
         integrations_router,
@@ -86,6 +90,10 @@ def create_app(
         session_factory=session_factory,
         ttl_seconds=settings.idempotency_ttl_seconds,
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_attachment_bytes,
+    )
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         default=5 * 1024 * 1024,
         description="Largest request body accepted (JSON); larger bodies get 413.",
     )
+    max_attachment_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        description="Largest attachment upload accepted (each platform may take less).",
+    )
     idempotency_ttl_seconds: int = Field(
         default=24 * 3600,
         description="How long a stored Idempotency-Key response is replayed.",
@@ -59,6 +63,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'spendsync.db').resolve()}"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     def resolved_jobs_database_url(self) -> str:
         if self.jobs_database_url:

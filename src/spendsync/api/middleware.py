@@ -45,24 +45,28 @@ class _BodyTooLarge(Exception):
 
 
 class BodySizeLimitMiddleware:
-    """Refuse bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+    """Refuse bodies over the limit with 413, by Content-Length or while streaming. File uploads
+    (paths ending in /attachments) have their own, larger limit."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.max_json_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        too_large = PayloadTooLarge(f"Request body exceeds the limit of {self.max_bytes} bytes.")
+        upload = str(scope.get("path", "")).rstrip("/").endswith("/attachments")
+        max_bytes = self.max_upload_bytes if upload else self.max_json_bytes
+        too_large = PayloadTooLarge(f"Request body exceeds the limit of {max_bytes} bytes.")
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
+                if declared > max_bytes:
                     await error_response(too_large)(scope, receive, send)
                     return
         received = 0
@@ -73,7 +77,7 @@ class BodySizeLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     exceeded = True
                     raise _BodyTooLarge
             return message

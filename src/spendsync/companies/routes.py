@@ -3,12 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from spendsync.api.deps import ClientIdDep, SessionDep
 from spendsync.api.paging import PageParams, page_params, paging_info
 from spendsync.api.responses import error_responses
 from spendsync.api.settings import SettingsDep
+from spendsync.attachments.storage import AttachmentStorage
 from spendsync.companies import service
 from spendsync.companies.schemas import (
     Companies,
@@ -17,6 +18,7 @@ from spendsync.companies.schemas import (
     CompanyUpdateRequest,
     company_to_schema,
 )
+from spendsync.db.engine import run_after_commit
 
 router = APIRouter(tags=["Companies"])
 
@@ -133,9 +135,13 @@ def update_company(
     responses=error_responses(400, 404),
 )
 def delete_company(
+    request: Request,
     companyId: UUID,  # noqa: N803
     session: SessionDep,
     client_id: ClientIdDep,
 ) -> Response:
     service.delete_company(session, client_id, str(companyId))
+    storage: AttachmentStorage = request.app.state.attachment_storage
+    # The company's files go once its rows are gone for good.
+    run_after_commit(session, lambda: storage.delete_prefix(str(companyId)))
     return Response(status_code=204)

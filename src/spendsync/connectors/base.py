@@ -110,3 +110,9 @@ class LinkedLedger(Protocol):
         ...
 
     def push(self, items: Sequence[PushItem]) -> list[PushOutcome]: ...
+
+    def attach(
+        self, record: PlatformRecord, file_name: str, content_type: str, content: bytes
+    ) -> str:
+        """Upload a file to a record this connector wrote; returns the platform's file id."""
+        ...

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,12 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def run_after_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run `action()` once the session's current transaction has committed (never before):
+    jobs are enqueued, and files deleted, only for rows that really exist or are really gone."""
+    session.info.setdefault("after_commit", []).append(action)
 
 
 def _run_after_commit(session: Session) -> None:

@@ -1,5 +1,6 @@
 """Every mapped model, imported in one place so that Alembic and tests see the whole schema."""
 
+from spendsync.attachments.models import Attachment
 from spendsync.clients.models import ApiKey, Client
 from spendsync.companies.models import Company, CompanyTag
 from spendsync.configuration.models import CompanyConfiguration
@@ -11,6 +12,7 @@ from spendsync.syncs.models import PostedTransaction, Sync, SyncTransaction
 
 __all__ = [
     "ApiKey",
+    "Attachment",
     "Base",
     "Client",
     "Company",

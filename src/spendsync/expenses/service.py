@@ -14,10 +14,10 @@ from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.service import accounting_connection
 from spendsync.connectors.base import TransactionKind as CapabilityKind
 from spendsync.connectors.registry import find_platform
+from spendsync.db.engine import run_after_commit
 from spendsync.errors import BadRequest, Conflict, NotFound, Unprocessable, ValidationItem
 from spendsync.expenses import references
 from spendsync.expenses.translate import problems_of
-from spendsync.jobs.engine import run_after_commit
 from spendsync.syncs import repository as sync_repository
 from spendsync.syncs.models import Operation, Sync, SyncTransaction, TransactionKind
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions
 from sqlalchemy.orm import Session, sessionmaker
@@ -136,8 +135,3 @@ class JobQueue:
             if self._client is not None:
                 self._client.destroy()
                 self._client = None
-
-
-def run_after_commit(session: Session, action: Any) -> None:
-    """Run `action()` once the session's current transaction has committed (never before)."""
-    session.info.setdefault("after_commit", []).append(action)

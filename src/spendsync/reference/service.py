@@ -14,8 +14,8 @@ from spendsync.api.paging import PageParams
 from spendsync.connections.models import Connection, ConnectionStatus
 from spendsync.connections.service import accounting_connection, get_connection
 from spendsync.connectors.reference import LedgerContact, LedgerRecord, ReferenceDataType
+from spendsync.db.engine import run_after_commit
 from spendsync.errors import BadRequest, Conflict, NotFound, ValidationItem
-from spendsync.jobs.engine import run_after_commit
 from spendsync.query import FieldKind, QueryField
 from spendsync.reference import codec, repository
 from spendsync.reference.models import PullOperation, PullStatus, ReferenceRecord
