@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -94,10 +95,17 @@ def jobs_database_url(
 
 
 @pytest.fixture(scope="session")
+def secret_key() -> str:
+    """One key for the API and the worker, as every process of a deployment shares it."""
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture(scope="session")
 def worker(
     database_url: str,
     jobs_database_url: str,
     migrated_engine: Engine,
+    secret_key: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobQueue]:
     """One in-process DBOS worker for the whole run (DBOS is a per-process singleton)."""
@@ -107,6 +115,9 @@ def worker(
         data_dir=tmp_path_factory.mktemp("worker"),
         public_url=PUBLIC_URL,
         queue_polling_interval_seconds=0.05,
+        secret_key=secret_key,
+        webhook_retry_schedule_seconds=[0.2, 0.3],
+        webhook_timeout_seconds=2,
     )
     launch_worker(worker_settings, make_session_factory(migrated_engine))
     queue = JobQueue(worker_settings)
@@ -116,12 +127,15 @@ def worker(
 
 
 @pytest.fixture
-def settings(database_url: str, jobs_database_url: str, tmp_path: Path) -> Settings:
+def settings(
+    database_url: str, jobs_database_url: str, secret_key: str, tmp_path: Path
+) -> Settings:
     return Settings(
         database_url=database_url,
         jobs_database_url=jobs_database_url,
         data_dir=tmp_path,
         public_url=PUBLIC_URL,
+        secret_key=secret_key,
     )
 
 

@@ -11,7 +11,11 @@ from sqlalchemy import Engine
 
 from spendsync import __version__
 from spendsync.api.errors import install_error_handlers
-from spendsync.api.middleware import BodySizeLimitMiddleware, CorrelationIdMiddleware
+from spendsync.api.middleware import (
+    BodySizeLimitMiddleware,
+    CorrelationIdMiddleware,
+    NulInUrlMiddleware,
+)
 from spendsync.attachments.routes import router as attachments_router
 from spendsync.attachments.storage import LocalDirectoryStorage
 from spendsync.companies.routes import router as companies_router
@@ -28,6 +32,7 @@ from spendsync.link.routes import router as link_router
 from spendsync.mapping.routes import router as mapping_router
 from spendsync.reference.routes import router as reference_router
 from spendsync.syncs.routes import router as syncs_router
+from spendsync.webhooks.routes import router as webhooks_router
 
 logger = logging.getLogger("spendsync")
 
@@ -80,6 +85,7 @@ def create_app(
         mapping_router,
         reference_router,
         integrations_router,
+        webhooks_router,
         link_router,
     ):
         app.include_router(router)
@@ -95,5 +101,6 @@ def create_app(
         max_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_attachment_bytes,
     )
+    app.add_middleware(NulInUrlMiddleware)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +58,18 @@ class Settings(BaseSettings):
         default=0.2, gt=0, description="How often a worker looks for queued syncs."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key that encrypts stored secrets. Default: generated once into "
+        "<data_dir>/secret.key. Required to be the same on every process when distributed.",
+    )
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000],
+        description="Waits between webhook delivery attempts (after the first).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15, gt=0, description="How long one webhook delivery attempt may take."
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

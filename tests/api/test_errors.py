@@ -80,3 +80,17 @@ def test_openapi_uses_codat_operation_ids(api: TestClient) -> None:
         spec["components"]["schemas"]
     )
     assert api.get("/docs").status_code == 200
+
+
+def test_nul_characters_are_refused_everywhere(api: TestClient, new_key) -> None:
+    headers = auth(new_key().key)
+    for body in (
+        {"name": "Acme\x00"},
+        {"name": "Acme", "tags": {"\x00": "x"}},
+        {"name": "A", "description": "\x00"},
+    ):
+        response = api.post("/companies", json=body, headers=headers)
+        assert response.status_code == 400, body
+        assert response.json()["statusCode"] == 400
+    assert api.get("/companies", params={"query": "name=a\x00"}, headers=headers).status_code == 400
+    assert api.get("/companies/%00", headers=headers).status_code == 400

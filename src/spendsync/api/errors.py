@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spendsync.api.context import current_correlation_id
@@ -114,6 +114,10 @@ def _database_unavailable(exc: DBAPIError) -> bool:
 
 async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if isinstance(exc, DataError):
+        # A value that passed validation but the database cannot hold: still bad input.
+        logger.warning("value refused by the database: %s", type(exc.orig).__name__)
+        return error_response(BadRequest("The request contains a value that cannot be stored."))
     if not _database_unavailable(exc):
         return await _unhandled_handler(request, exc)
     logger.warning("database unavailable: %s", type(exc.orig).__name__)

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spendsync.api.context import correlation_id_var
 from spendsync.api.errors import error_response
-from spendsync.errors import PayloadTooLarge
+from spendsync.errors import BadRequest, PayloadTooLarge
 
 CORRELATION_HEADER = b"x-correlation-id"
 
@@ -38,6 +38,22 @@ class CorrelationIdMiddleware:
             await self.app(scope, receive, send_with_header)
         finally:
             correlation_id_var.reset(token)
+
+
+class NulInUrlMiddleware:
+    """Refuse URLs carrying NUL (raw or %00): no id, query or key may contain it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            raw = bytes(scope.get("raw_path") or b"") + b"?" + bytes(scope.get("query_string", b""))
+            if b"\x00" in raw or b"%00" in raw or "\x00" in str(scope.get("path", "")):
+                error = BadRequest("The URL may not contain NUL characters.")
+                await error_response(error)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -18,6 +18,20 @@ def _decimal_to_json_number(value: Decimal) -> int | float:
 JsonDecimal = Annotated[Decimal, PlainSerializer(_decimal_to_json_number, when_used="json")]
 
 
+def _reject_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("Text may not contain NUL characters.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(key)
+            _reject_nul(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_nul(item)
+    return value
+
+
 class CamelModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=to_camel,
@@ -26,3 +40,6 @@ class CamelModel(BaseModel):
         validate_by_name=True,
         validate_by_alias=True,
     )
+
+    # No stored text may hold NUL: PostgreSQL cannot store it, and no accounting field needs it.
+    _no_nul = field_validator("*", mode="before")(_reject_nul)

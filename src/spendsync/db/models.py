@@ -9,6 +9,7 @@ from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
 from spendsync.reference.models import PullOperation, ReferenceRecord
 from spendsync.syncs.models import PostedTransaction, Sync, SyncTransaction
+from spendsync.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -25,4 +26,6 @@ __all__ = [
     "ReferenceRecord",
     "Sync",
     "SyncTransaction",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -27,6 +27,8 @@ SYNC_QUEUE = "spendsync-syncs"
 SYNC_WORKFLOW = "spendsync.run_sync"
 PULL_QUEUE = "spendsync-pulls"
 PULL_WORKFLOW = "spendsync.run_pull"
+WEBHOOK_QUEUE = "spendsync-webhooks"
+WEBHOOK_WORKFLOW = "spendsync.deliver_webhook"
 
 
 @dataclass
@@ -63,6 +65,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     # Registers the workflows and steps with DBOS before launch.
     from spendsync.reference import tasks as reference_tasks  # noqa: F401
     from spendsync.syncs import tasks as sync_tasks  # noqa: F401
+    from spendsync.webhooks import tasks as webhook_tasks  # noqa: F401
 
     with _lock:
         _context = WorkerContext(settings=settings, session_factory=session_factory)
@@ -71,6 +74,12 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
         DBOS.register_queue(
             SYNC_QUEUE,
             partition_concurrency=1,
+            worker_concurrency=settings.worker_concurrency,
+            polling_interval_sec=settings.queue_polling_interval_seconds,
+            on_conflict="always_update",
+        )
+        DBOS.register_queue(
+            WEBHOOK_QUEUE,
             worker_concurrency=settings.worker_concurrency,
             polling_interval_sec=settings.queue_polling_interval_seconds,
             on_conflict="always_update",

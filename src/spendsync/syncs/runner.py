@@ -36,6 +36,7 @@ from spendsync.syncs.models import (
     SyncTransaction,
     TransactionStatus,
 )
+from spendsync.webhooks.service import record_sync_event
 
 
 def idempotency_key(company_id: str, row: SyncTransaction) -> str:
@@ -72,11 +73,10 @@ def _fail_items(rows: Sequence[SyncTransaction], status: TransactionStatus, mess
         row.updated = now
 
 
-def _end(sync: Sync, code: SyncStatusCode, status: str, message: str | None) -> None:
+def _set_outcome(sync: Sync, code: SyncStatusCode, status: str, message: str | None) -> None:
     sync.status_code = code
     sync.status = status
     sync.error_message = message
-    sync.completed = utcnow()
 
 
 def start_sync(factory: sessionmaker[Session], sync_id: str) -> list[list[str]]:
@@ -90,14 +90,14 @@ def start_sync(factory: sessionmaker[Session], sync_id: str) -> list[list[str]]:
             state = "no accounting connection" if connection is None else connection.status.value
             message = f"The company's accounting connection is {state}; nothing was written."
             _fail_items(pending, TransactionStatus.PUSH_ERROR, message)
-            _end(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
+            _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
             session.commit()
             return []
         try:
             batch_size = open_ledger(connection).max_batch_size
         except NotSupported as exc:
             _fail_items(pending, TransactionStatus.PUSH_ERROR, str(exc))
-            _end(sync, SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
+            _set_outcome(sync, SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
             session.commit()
             return []
         sync.connection_id = connection.id
@@ -210,27 +210,33 @@ def fail_batch(
         session.commit()
 
 
-def finish_sync(factory: sessionmaker[Session], sync_id: str) -> None:
+def finish_sync(factory: sessionmaker[Session], sync_id: str) -> list[str]:
+    """End the sync and record its webhook event; returns the deliveries to make."""
     with factory() as session:
         sync = session.get(Sync, sync_id)
         if sync is None or sync.completed is not None:
-            return
+            return []
         rows = list(
             session.scalars(select(SyncTransaction).where(SyncTransaction.sync_id == sync_id))
         )
         failed = [r for r in rows if r.status is not TransactionStatus.COMPLETED]
-        if failed:
-            _fail_items(
-                [r for r in failed if r.status is TransactionStatus.PENDING],
-                TransactionStatus.PUSH_ERROR,
-                "The sync ended before this transaction was written.",
-            )
+        _fail_items(
+            [r for r in failed if r.status is TransactionStatus.PENDING],
+            TransactionStatus.PUSH_ERROR,
+            "The sync ended before this transaction was written.",
+        )
+        if sync.status_code != SyncStatusCode.IN_PROGRESS:
+            pass  # start_sync already decided (no linked ledger, no connector)
+        elif failed:
             message = f"{len(failed)} of {len(rows)} transactions failed to write: " + "; ".join(
                 f"{r.transaction_id}: {r.message}" for r in failed[:5]
             )
-            _end(sync, SyncStatusCode.DATA_WRITE_ERROR, "PushError", message)
+            _set_outcome(sync, SyncStatusCode.DATA_WRITE_ERROR, "PushError", message)
         elif rows:
-            _end(sync, SyncStatusCode.SUCCESS_DATA_WRITTEN, "Complete", None)
+            _set_outcome(sync, SyncStatusCode.SUCCESS_DATA_WRITTEN, "Complete", None)
         else:
-            _end(sync, SyncStatusCode.SUCCESS_NO_DATA, "Complete", None)
+            _set_outcome(sync, SyncStatusCode.SUCCESS_NO_DATA, "Complete", None)
+        sync.completed = utcnow()
+        deliveries = record_sync_event(session, sync)
         session.commit()
+        return deliveries

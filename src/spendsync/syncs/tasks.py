@@ -14,6 +14,7 @@ from dbos._error import DBOSMaxStepRetriesExceeded
 from spendsync.connectors.errors import Transient
 from spendsync.jobs.engine import SYNC_WORKFLOW, worker_context
 from spendsync.syncs import runner
+from spendsync.webhooks.tasks import enqueue_delivery
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -38,8 +39,8 @@ def push_batch_step(sync_id: str, row_ids: list[str]) -> None:
 
 
 @DBOS.step(name="spendsync.finish_sync")
-def finish_sync_step(sync_id: str) -> None:
-    runner.finish_sync(worker_context().session_factory, sync_id)
+def finish_sync_step(sync_id: str) -> list[str]:
+    return runner.finish_sync(worker_context().session_factory, sync_id)
 
 
 @DBOS.workflow(name=SYNC_WORKFLOW)
@@ -52,7 +53,8 @@ def run_sync_workflow(sync_id: str) -> None:
             # with its last message (they may be sent again); the rest of the sync goes on.
             last = exc.errors[-1] if exc.errors else exc
             fail_batch_step(sync_id, batch, f"The platform did not accept the push: {last}")
-    finish_sync_step(sync_id)
+    for delivery_id in finish_sync_step(sync_id):
+        enqueue_delivery(delivery_id)
 
 
 @DBOS.step(name="spendsync.fail_batch")
