@@ -91,6 +91,9 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
             polling_interval_sec=settings.queue_polling_interval_seconds,
             on_conflict="always_update",
         )
+        from spendsync.jobs.sweep import install_sweep
+
+        install_sweep()
     logger.info("job worker started (concurrency %s)", settings.worker_concurrency)
 
 

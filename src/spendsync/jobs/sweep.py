@@ -1,0 +1,85 @@
+"""The sweep: work that was accepted but never reached the job engine gets there.
+
+A sync or pull is enqueued right after the commit that accepted it. If that hand-off failed
+(the engine's database briefly unreachable, the process killed between commit and enqueue),
+the row is still there, unfinished. Every `SWEEP_SCHEDULE`, one worker enqueues every such row
+older than `STALE_AFTER`; enqueueing is idempotent (the workflow id is the row id), so rows that
+are queued or running already are untouched.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from spendsync.db.base import utcnow
+from spendsync.jobs.engine import PULL_QUEUE, SYNC_QUEUE, worker_context
+from spendsync.reference.models import PullOperation
+from spendsync.syncs.models import Sync
+
+SWEEP_SCHEDULE = "*/30 * * * * *"  # every 30 seconds
+STALE_AFTER = timedelta(seconds=30)
+MAX_PER_SWEEP = 1000
+
+
+def unfinished(
+    factory: sessionmaker[Session], older_than: timedelta = STALE_AFTER
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(sync id, company id) and (pull id, company id) of accepted work not yet finished."""
+    cutoff = utcnow() - older_than
+    with factory() as session:
+        syncs = session.execute(
+            select(Sync.id, Sync.company_id)
+            .where(Sync.completed.is_(None), Sync.created < cutoff)
+            .order_by(Sync.created)
+            .limit(MAX_PER_SWEEP)
+        ).all()
+        pulls = session.execute(
+            select(PullOperation.id, PullOperation.company_id)
+            .where(PullOperation.completed.is_(None), PullOperation.requested < cutoff)
+            .order_by(PullOperation.requested)
+            .limit(MAX_PER_SWEEP)
+        ).all()
+    return [(r[0], r[1]) for r in syncs], [(r[0], r[1]) for r in pulls]
+
+
+@DBOS.step(name="spendsync.find_unfinished")
+def find_unfinished_step(
+    stale_after_seconds: float,
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    return unfinished(worker_context().session_factory, timedelta(seconds=stale_after_seconds))
+
+
+@DBOS.workflow(name="spendsync.sweep")
+def sweep_workflow(_scheduled: datetime, context: Any) -> None:
+    from spendsync.reference.tasks import run_pull_workflow
+    from spendsync.syncs.tasks import run_sync_workflow
+
+    stale_after = (context or {}).get("stale_after_seconds", STALE_AFTER.total_seconds())
+    syncs, pulls = find_unfinished_step(float(stale_after))
+    sync_queue = DBOS.retrieve_queue(SYNC_QUEUE)
+    pull_queue = DBOS.retrieve_queue(PULL_QUEUE)
+    assert sync_queue is not None
+    assert pull_queue is not None
+    for sync_id, company_id in syncs:
+        with SetWorkflowID(sync_id), SetEnqueueOptions(queue_partition_key=company_id):
+            sync_queue.enqueue(run_sync_workflow, sync_id)
+    for pull_id, company_id in pulls:
+        with SetWorkflowID(pull_id), SetEnqueueOptions(queue_partition_key=company_id):
+            pull_queue.enqueue(run_pull_workflow, pull_id)
+
+
+def install_sweep() -> None:
+    DBOS.apply_schedules(
+        [
+            {
+                "schedule_name": "spendsync-sweep",
+                "workflow_fn": sweep_workflow,
+                "schedule": SWEEP_SCHEDULE,
+            }
+        ]
+    )

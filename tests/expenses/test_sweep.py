@@ -1,0 +1,65 @@
+"""Accepted work whose hand-off to the job engine failed is picked up by the sweep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from dbos import DBOS
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from spendsync.app import create_app
+from spendsync.config import Settings
+from spendsync.db.base import utcnow
+from spendsync.jobs.engine import JobQueue
+from spendsync.jobs.sweep import sweep_workflow
+from tests.conftest import auth
+from tests.expenses.test_expense_sync import base, payment, wait_for_sync
+from tests.fakes import RecordingLedger, link_company
+
+
+class UnreachableQueue(JobQueue):
+    def enqueue_sync(self, sync_id: str, company_id: str) -> None:
+        raise ConnectionError("job engine database unreachable")
+
+
+def test_a_sync_whose_enqueue_failed_is_swept_up(
+    settings: Settings, engine: Engine, worker: JobQueue, new_key, ledger: RecordingLedger
+) -> None:
+    with TestClient(
+        create_app(settings, engine, UnreachableQueue(settings)), raise_server_exceptions=False
+    ) as broken_api:
+        company: dict[str, Any] = link_company(broken_api, engine, auth(new_key().key))
+        item = payment()
+        response = broken_api.post(
+            f"{base(company)}/expense-transactions", json=[item], headers=company["headers"]
+        )
+        # Accepted and stored: the failed hand-off is not the client's problem.
+        assert response.status_code == 200
+        sync_id = response.json()["syncId"]
+        status = broken_api.get(
+            f"{base(company)}/syncs/{sync_id}/status", headers=company["headers"]
+        ).json()
+        assert status["syncStatusCode"] == 1000
+        assert ledger.pushes == []
+
+        DBOS.start_workflow(sweep_workflow, utcnow(), {"stale_after_seconds": 0}).get_result()
+        assert wait_for_sync(broken_api, company, sync_id)["syncStatusCode"] == 2000
+        assert [p.transaction_id for p in ledger.pushes] == [item["id"]]
+
+        # Sweeping again changes nothing: the workflow id is the sync id.
+        DBOS.start_workflow(sweep_workflow, utcnow(), {"stale_after_seconds": 0}).get_result()
+        assert len(ledger.pushes) == 1
+
+
+@pytest.mark.usefixtures("worker")
+def test_sweep_leaves_finished_work_alone(
+    api: TestClient, company, ledger: RecordingLedger
+) -> None:
+    sync_id = api.post(
+        f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+    ).json()["syncId"]
+    wait_for_sync(api, company, sync_id)
+    DBOS.start_workflow(sweep_workflow, utcnow(), {"stale_after_seconds": 0}).get_result()
+    assert len(ledger.pushes) == 1
