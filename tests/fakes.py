@@ -43,7 +43,7 @@ class RecordingLedger:
     lock: threading.Lock = field(default_factory=threading.Lock)
     max_batch_size: int = 3
 
-    def opener(self, _connection: Connection) -> RecordingLedger:
+    def opener(self, _connection: Connection, _context: object) -> RecordingLedger:
         return self
 
     reference: dict[ReferenceDataType, list[LedgerRecord]] = field(default_factory=dict)

@@ -71,6 +71,25 @@ class Settings(BaseSettings):
         default=15, gt=0, description="How long one webhook delivery attempt may take."
     )
 
+    xero_client_id: str | None = Field(
+        default=None, description="Your Xero app's client id (developer.xero.com)."
+    )
+    xero_client_secret: SecretStr | None = Field(default=None, description="Its client secret.")
+    xero_authorize_url: str = Field(
+        default="https://login.xero.com/identity/connect/authorize",
+        description="Xero's OAuth authorize endpoint (the sandbox's when developing).",
+    )
+    xero_token_url: str = Field(
+        default="https://identity.xero.com/connect/token", description="Xero's token endpoint."
+    )
+    xero_connections_url: str = Field(
+        default="https://api.xero.com/connections",
+        description="Xero's endpoint listing the tenants a token may access.",
+    )
+    xero_api_url: str = Field(
+        default="https://api.xero.com/api.xro/2.0", description="Xero's Accounting API."
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -143,7 +143,7 @@ def test_company_info_needs_a_linked_connection(
     assert "Xero" in no_connector.json()["error"]
 
     class FakeLedger:
-        def __init__(self, connection: Connection) -> None:
+        def __init__(self, connection: Connection, _context: object) -> None:
             self.connection = connection
 
         def get_company_info(self) -> CompanyInformation:

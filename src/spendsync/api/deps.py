@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.clients.service import authenticate
+from spendsync.connectors.base import LedgerContext
 
 
 def _session_factory(request: Request) -> sessionmaker[Session]:
@@ -45,3 +46,12 @@ def get_client_id(
 
 
 ClientIdDep = Annotated[str, Depends(get_client_id)]
+
+
+def get_ledger_context(request: Request) -> LedgerContext:
+    return LedgerContext(
+        settings=request.app.state.settings, session_factory=_session_factory(request)
+    )
+
+
+LedgerContextDep = Annotated[LedgerContext, Depends(get_ledger_context)]

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, File, Request, UploadFile
 from pydantic import ConfigDict
 
-from spendsync.api.deps import ClientIdDep, SessionDep
+from spendsync.api.deps import ClientIdDep, LedgerContextDep, SessionDep
 from spendsync.api.responses import error_responses
 from spendsync.api.schema import CamelModel
 from spendsync.attachments import service
@@ -38,6 +38,7 @@ async def upload_expense_attachment(
     file: Annotated[UploadFile, File(description="The file to attach.")],
     session: SessionDep,
     client_id: ClientIdDep,
+    context: LedgerContextDep,
 ) -> Attachment:
     content = await file.read()
     storage: AttachmentStorage = request.app.state.attachment_storage
@@ -46,6 +47,7 @@ async def upload_expense_attachment(
     row = await run_in_threadpool(
         service.upload_attachment,
         session,
+        context,
         storage,
         client_id,
         str(companyId),

@@ -15,7 +15,7 @@ from spendsync.attachments.models import Attachment
 from spendsync.attachments.sniffing import RejectedFile, sniff
 from spendsync.attachments.storage import AttachmentStorage
 from spendsync.connections.service import accounting_connection
-from spendsync.connectors.base import PlatformRecord
+from spendsync.connectors.base import LedgerContext, PlatformRecord
 from spendsync.connectors.base import TransactionKind as CapabilityKind
 from spendsync.connectors.errors import ConnectorError
 from spendsync.connectors.registry import find_platform, open_ledger
@@ -33,6 +33,7 @@ def _safe_name(file_name: str) -> str:
 
 def upload_attachment(
     session: Session,
+    context: LedgerContext,
     storage: AttachmentStorage,
     client_id: str,
     company_id: str,
@@ -93,7 +94,7 @@ def upload_attachment(
 
     record = PlatformRecord(row.platform_record_type or "", row.platform_record_id)
     try:
-        attachment.platform_attachment_id = open_ledger(connection).attach(
+        attachment.platform_attachment_id = open_ledger(connection, context).attach(
             record, name, content_type, content
         )
     except ConnectorError as exc:

@@ -4,7 +4,7 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
-from spendsync.api.deps import ClientIdDep, SessionDep
+from spendsync.api.deps import ClientIdDep, LedgerContextDep, SessionDep
 from spendsync.api.responses import error_responses
 from spendsync.company_info import service
 from spendsync.company_info.schemas import CompanyInformation, company_information_to_schema
@@ -23,7 +23,8 @@ def get_company_info(
     companyId: UUID,  # noqa: N803 - Codat's parameter name
     session: SessionDep,
     client_id: ClientIdDep,
+    context: LedgerContextDep,
 ) -> CompanyInformation:
     return company_information_to_schema(
-        service.get_company_info(session, client_id, str(companyId))
+        service.get_company_info(session, context, client_id, str(companyId))
     )

@@ -3,11 +3,13 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from spendsync.connections.service import accounting_connection
-from spendsync.connectors.base import CompanyInformation
+from spendsync.connectors.base import CompanyInformation, LedgerContext
 from spendsync.connectors.registry import open_ledger
 
 
-def get_company_info(session: Session, client_id: str, company_id: str) -> CompanyInformation:
+def get_company_info(
+    session: Session, context: LedgerContext, client_id: str, company_id: str
+) -> CompanyInformation:
     """Asked of the company's linked ledger through its connector."""
     connection = accounting_connection(session, client_id, company_id)
-    return open_ledger(connection).get_company_info()
+    return open_ledger(connection, context).get_company_info()

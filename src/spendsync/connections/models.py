@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from spendsync.db.base import Base, new_id, utcnow
@@ -58,5 +58,7 @@ class Connection(Base):
     last_sync: Mapped[datetime | None] = mapped_column(default=None)
     connection_info: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     data_connection_errors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
+    # The platform's credentials (OAuth tokens, tenant), sealed with the secret box.
+    sealed_credentials: Mapped[str | None] = mapped_column(Text, default=None)
 
     company: Mapped[Company] = relationship(back_populates="connections")

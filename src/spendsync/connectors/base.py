@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from spendsync.config import Settings
 from spendsync.connectors.reference import ReferenceDataType, ReferenceRead
 
 
@@ -89,6 +92,15 @@ class PushOutcome:
     transaction_id: str
     record: PlatformRecord | None = None
     rejection: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerContext:
+    """What a connector gets from the process that opens it: settings (base URLs, app
+    credentials), and sessions to keep the connection's rotating credentials current."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
 
 
 class LinkedLedger(Protocol):

@@ -8,7 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from spendsync.connections.models import Connection, SourceType
-from spendsync.connectors.base import Capabilities, KindSupport, LinkedLedger, TransactionKind
+from spendsync.connectors.base import (
+    Capabilities,
+    KindSupport,
+    LedgerContext,
+    LinkedLedger,
+    TransactionKind,
+)
 from spendsync.connectors.errors import NotSupported
 
 _NAMESPACE = uuid.UUID("4f0c4c2e-6b7c-4d44-9a6b-6a0f5c3c2b11")
@@ -152,7 +158,7 @@ def find_platform(key: str) -> Platform | None:
         return None
 
 
-LedgerFactory = Callable[[Connection], LinkedLedger]
+LedgerFactory = Callable[[Connection, LedgerContext], LinkedLedger]
 _LEDGER_FACTORIES: dict[PlatformKey, LedgerFactory] = {}
 
 
@@ -169,10 +175,10 @@ def has_connector(key: PlatformKey) -> bool:
     return key in _LEDGER_FACTORIES
 
 
-def open_ledger(connection: Connection) -> LinkedLedger:
+def open_ledger(connection: Connection, context: LedgerContext) -> LinkedLedger:
     """The connector for a linked connection, or NotSupported naming the platform."""
     platform = find_platform(connection.platform_key)
     if platform is None or platform.key not in _LEDGER_FACTORIES:
         name = platform.name if platform else connection.platform_key
         raise NotSupported(f"This server has no {name} connector to read the ledger with.")
-    return _LEDGER_FACTORIES[platform.key](connection)
+    return _LEDGER_FACTORIES[platform.key](connection, context)

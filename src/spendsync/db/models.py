@@ -7,6 +7,7 @@ from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.models import Connection
 from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
+from spendsync.link.models import AuthorizationRequest
 from spendsync.reference.models import PullOperation, ReferenceRecord
 from spendsync.syncs.models import PostedTransaction, Sync, SyncTransaction
 from spendsync.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -14,6 +15,7 @@ from spendsync.webhooks.models import WebhookDelivery, WebhookEndpoint
 __all__ = [
     "ApiKey",
     "Attachment",
+    "AuthorizationRequest",
     "Base",
     "Client",
     "Company",

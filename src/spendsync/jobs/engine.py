@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
 
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
+from spendsync.connectors.base import LedgerContext
 
 logger = logging.getLogger("spendsync.jobs")
 
@@ -31,13 +31,8 @@ WEBHOOK_QUEUE = "spendsync-webhooks"
 WEBHOOK_WORKFLOW = "spendsync.deliver_webhook"
 
 
-@dataclass
-class WorkerContext:
-    """What workflow steps need from the process that runs them."""
-
-    settings: Settings
-    session_factory: sessionmaker[Session]
-
+# What workflow steps need from the process that runs them.
+WorkerContext = LedgerContext
 
 _context: WorkerContext | None = None
 _lock = threading.Lock()
@@ -68,7 +63,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     from spendsync.webhooks import tasks as webhook_tasks  # noqa: F401
 
     with _lock:
-        _context = WorkerContext(settings=settings, session_factory=session_factory)
+        _context = LedgerContext(settings=settings, session_factory=session_factory)
         DBOS(config=dbos_config(settings))
         DBOS.launch()
         DBOS.register_queue(

@@ -8,9 +8,10 @@ last successful pull, where the platform supports it) upserts what changed.
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from spendsync.connections.models import Connection, ConnectionStatus
+from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
 from spendsync.connectors.reference import ReferenceDataType
 from spendsync.connectors.registry import open_ledger
@@ -39,8 +40,8 @@ def _last_success(session: Session, pull: PullOperation) -> PullOperation | None
     )
 
 
-def run_pull(factory: sessionmaker[Session], pull_id: str) -> None:
-    with factory() as session:
+def run_pull(context: LedgerContext, pull_id: str) -> None:
+    with context.session_factory() as session:
         pull = session.get(PullOperation, pull_id)
         if pull is None or pull.completed is not None:
             return
@@ -54,7 +55,7 @@ def run_pull(factory: sessionmaker[Session], pull_id: str) -> None:
         pull.status = PullStatus.FETCHING
         session.commit()
         try:
-            read = open_ledger(connection).read(
+            read = open_ledger(connection, context).read(
                 data_type, previous.requested if previous is not None else None
             )
         except Transient:

@@ -18,7 +18,7 @@ from spendsync.reference import runner
     should_retry=lambda exc: isinstance(exc, Transient),
 )
 def run_pull_step(pull_id: str) -> None:
-    runner.run_pull(worker_context().session_factory, pull_id)
+    runner.run_pull(worker_context(), pull_id)
 
 
 @DBOS.workflow(name=PULL_WORKFLOW)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.connections.models import Connection, ConnectionStatus, SourceType
 from spendsync.connectors.base import (
+    LedgerContext,
     PlatformRecord,
     PushItem,
     PushOperation,
@@ -79,8 +80,8 @@ def _set_outcome(sync: Sync, code: SyncStatusCode, status: str, message: str | N
     sync.error_message = message
 
 
-def start_sync(factory: sessionmaker[Session], sync_id: str) -> list[list[str]]:
-    with factory() as session:
+def start_sync(context: LedgerContext, sync_id: str) -> list[list[str]]:
+    with context.session_factory() as session:
         sync = session.get(Sync, sync_id)
         if sync is None or sync.completed is not None:
             return []  # the company was deleted, or a recovered workflow finds it done
@@ -94,7 +95,7 @@ def start_sync(factory: sessionmaker[Session], sync_id: str) -> list[list[str]]:
             session.commit()
             return []
         try:
-            batch_size = open_ledger(connection).max_batch_size
+            batch_size = open_ledger(connection, context).max_batch_size
         except NotSupported as exc:
             _fail_items(pending, TransactionStatus.PUSH_ERROR, str(exc))
             _set_outcome(sync, SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
@@ -108,8 +109,8 @@ def start_sync(factory: sessionmaker[Session], sync_id: str) -> list[list[str]]:
         return [ids[i : i + batch_size] for i in range(0, len(ids), max(1, batch_size))]
 
 
-def push_batch(factory: sessionmaker[Session], sync_id: str, row_ids: Sequence[str]) -> None:
-    with factory() as session:
+def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> None:
+    with context.session_factory() as session:
         sync = session.get(Sync, sync_id)
         rows = _pending(session, sync_id, row_ids)
         if sync is None or not rows:
@@ -151,7 +152,7 @@ def push_batch(factory: sessionmaker[Session], sync_id: str, row_ids: Sequence[s
                 )
             )
         try:
-            outcomes = {o.transaction_id: o for o in open_ledger(connection).push(items)}
+            outcomes = {o.transaction_id: o for o in open_ledger(connection, context).push(items)}
         except AuthFailure as exc:
             connection.status = ConnectionStatus.DEAUTHORIZED
             _fail_items(

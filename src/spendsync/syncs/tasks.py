@@ -23,7 +23,7 @@ def _is_transient(exc: BaseException) -> bool:
 
 @DBOS.step(name="spendsync.start_sync")
 def start_sync_step(sync_id: str) -> list[list[str]]:
-    return runner.start_sync(worker_context().session_factory, sync_id)
+    return runner.start_sync(worker_context(), sync_id)
 
 
 @DBOS.step(
@@ -35,7 +35,7 @@ def start_sync_step(sync_id: str) -> list[list[str]]:
     should_retry=_is_transient,
 )
 def push_batch_step(sync_id: str, row_ids: list[str]) -> None:
-    runner.push_batch(worker_context().session_factory, sync_id, row_ids)
+    runner.push_batch(worker_context(), sync_id, row_ids)
 
 
 @DBOS.step(name="spendsync.finish_sync")

@@ -1,0 +1,335 @@
+"""Pure translation between Xero's JSON (vendor casing) and spendsync's ledger shapes.
+
+Xero facts used here (../shared/reference/platforms.md §1): accounts have a Class (ASSET,
+LIABILITY, EXPENSE, REVENUE, EQUITY) and credit cards are BANK accounts with BankAccountType
+CREDITCARD; tax rates are addressed by TaxType and say which account classes they apply to;
+tracking categories hold options (a line's tracking names an option); dates are MS-JSON
+`/Date(1551139200000+0000)/`; card spend is a SPEND bank transaction and money coming back a
+RECEIVE one; transfers are BankTransfers; bills are ACCPAY invoices; journals must balance.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from spendsync.connectors.base import CompanyInformation
+from spendsync.connectors.reference import (
+    AccountType,
+    BankKind,
+    LedgerAccount,
+    LedgerContact,
+    LedgerTaxRate,
+    LedgerTrackingCategory,
+    RecordStatus,
+)
+from spendsync.expenses.schemas import (
+    AdjustmentTransactionRequest,
+    ExpenseTransaction,
+    ExpenseTransactionLine,
+    ReimbursableExpenseTransaction,
+    TransferTransactionRequest,
+)
+
+_MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
+
+_CLASS_TO_TYPE = {
+    "ASSET": AccountType.ASSET,
+    "LIABILITY": AccountType.LIABILITY,
+    "EXPENSE": AccountType.EXPENSE,
+    "REVENUE": AccountType.INCOME,
+    "EQUITY": AccountType.EQUITY,
+}
+_TYPE_CATEGORY = {
+    "BANK": "Bank",
+    "CURRENT": "Current",
+    "CURRLIAB": "CurrentLiability",
+    "DEPRECIATN": "Depreciation",
+    "DIRECTCOSTS": "DirectCosts",
+    "EQUITY": "Equity",
+    "EXPENSE": "Expense",
+    "FIXED": "Fixed",
+    "INVENTORY": "Inventory",
+    "LIABILITY": "Liability",
+    "NONCURRENT": "NonCurrent",
+    "OTHERINCOME": "OtherIncome",
+    "OVERHEADS": "Overheads",
+    "PREPAYMENT": "Prepayment",
+    "REVENUE": "Revenue",
+    "SALES": "Sales",
+    "TERMLIAB": "TermLiability",
+    "PAYG": "PAYG",
+}
+
+
+def parse_ms_date(value: str | None) -> datetime | None:
+    """`/Date(1551139200000+0000)/` → an aware datetime (UTC for the instant)."""
+    if not value:
+        return None
+    match = _MS_DATE.fullmatch(value.strip())
+    if match is None:
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
+
+
+def _status(value: str | None) -> RecordStatus:
+    return RecordStatus.ACTIVE if (value or "ACTIVE").upper() == "ACTIVE" else RecordStatus.ARCHIVED
+
+
+def account_from_xero(raw: dict[str, Any], base_currency: str) -> LedgerAccount | None:
+    """None for Xero's DELETED accounts (they no longer exist for us)."""
+    if (raw.get("Status") or "").upper() == "DELETED":
+        return None
+    account_class = (raw.get("Class") or "").upper()
+    account_type = _CLASS_TO_TYPE.get(account_class, AccountType.EXPENSE)
+    xero_type = (raw.get("Type") or "").upper()
+    bank_kind = BankKind.NONE
+    if xero_type == "BANK":
+        bank_kind = (
+            BankKind.CREDIT_CARD
+            if (raw.get("BankAccountType") or "").upper() == "CREDITCARD"
+            else BankKind.BANK
+        )
+    if bank_kind is BankKind.CREDIT_CARD:
+        account_type = AccountType.LIABILITY
+    category = f"{account_type.value}.{_TYPE_CATEGORY.get(xero_type, xero_type.title() or 'Other')}"
+    if bank_kind is BankKind.CREDIT_CARD:
+        category = f"{account_type.value}.CreditCard"
+    return LedgerAccount(
+        id=str(raw["AccountID"]),
+        name=str(raw.get("Name") or raw.get("Code") or raw["AccountID"]),
+        account_type=account_type,
+        category=category,
+        currency=str(raw.get("CurrencyCode") or base_currency),
+        nominal_code=raw.get("Code"),
+        bank_kind=bank_kind,
+        status=_status(raw.get("Status")),
+        modified=parse_ms_date(raw.get("UpdatedDateUTC")),
+    )
+
+
+def tax_rate_from_xero(raw: dict[str, Any]) -> LedgerTaxRate | None:
+    if (raw.get("Status") or "").upper() == "DELETED":
+        return None
+    components = raw.get("TaxComponents") or []
+    total = sum((Decimal(str(c.get("Rate") or 0)) for c in components), Decimal(0))
+    display = Decimal(
+        str(raw.get("DisplayTaxRate") if raw.get("DisplayTaxRate") is not None else total)
+    )
+    effective = Decimal(
+        str(raw.get("EffectiveRate") if raw.get("EffectiveRate") is not None else display)
+    )
+    for_purchases = bool(
+        raw.get("CanApplyToExpenses")
+        or raw.get("CanApplyToAssets")
+        or raw.get("CanApplyToLiabilities")
+    )
+    return LedgerTaxRate(
+        id=str(raw["TaxType"]),
+        name=str(raw.get("Name") or raw["TaxType"]),
+        code=str(raw["TaxType"]),
+        effective_rate=effective,
+        total_rate=total if components else display,
+        for_purchases=for_purchases,
+        for_sales=bool(raw.get("CanApplyToRevenue")),
+        status=_status(raw.get("Status")),
+    )
+
+
+def tracking_from_xero(raw: dict[str, Any]) -> list[LedgerTrackingCategory]:
+    """A Xero category becomes a parent; each of its options a child a line can name."""
+    if (raw.get("Status") or "").upper() == "DELETED":
+        return []
+    category_id = str(raw["TrackingCategoryID"])
+    options = [o for o in raw.get("Options") or [] if (o.get("Status") or "").upper() != "DELETED"]
+    parent = LedgerTrackingCategory(
+        id=category_id,
+        name=str(raw.get("Name") or category_id),
+        has_children=bool(options),
+        status=_status(raw.get("Status")),
+    )
+    children = [
+        LedgerTrackingCategory(
+            id=str(option["TrackingOptionID"]),
+            name=str(option.get("Name") or option["TrackingOptionID"]),
+            parent_id=category_id,
+            status=_status(option.get("Status"))
+            if parent.status is RecordStatus.ACTIVE
+            else RecordStatus.ARCHIVED,
+        )
+        for option in options
+    ]
+    return [parent, *children]
+
+
+def contact_from_xero(raw: dict[str, Any]) -> LedgerContact:
+    return LedgerContact(
+        id=str(raw["ContactID"]),
+        name=str(raw.get("Name") or raw["ContactID"]),
+        is_supplier=bool(raw.get("IsSupplier")),
+        is_customer=bool(raw.get("IsCustomer")),
+        currency=raw.get("DefaultCurrency"),
+        email=raw.get("EmailAddress"),
+        tax_number=raw.get("TaxNumber"),
+        status=RecordStatus.ACTIVE
+        if (raw.get("ContactStatus") or "ACTIVE").upper() == "ACTIVE"
+        else RecordStatus.ARCHIVED,
+        modified=parse_ms_date(raw.get("UpdatedDateUTC")),
+    )
+
+
+def company_info_from_xero(raw: dict[str, Any]) -> CompanyInformation:
+    year_end_month = raw.get("FinancialYearEndMonth")
+    year_end_day = raw.get("FinancialYearEndDay")
+    year_start: datetime | None = None
+    if year_end_month and year_end_day:
+        end = datetime(2000, int(year_end_month), int(year_end_day), tzinfo=UTC)
+        year_start = end + timedelta(days=1)
+    return CompanyInformation(
+        company_name=str(raw.get("Name") or raw.get("LegalName") or ""),
+        base_currency=str(raw.get("BaseCurrency") or ""),
+        accounting_platform_ref=raw.get("OrganisationID"),
+        registration_number=raw.get("RegistrationNumber"),
+        financial_year_start_date=year_start,
+        source_urls={},
+        created_date=parse_ms_date(raw.get("CreatedDateUTC")),
+    )
+
+
+def _money(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _tracking(
+    line_refs: list[Any] | None, options: dict[str, tuple[str, str]]
+) -> list[dict[str, str]]:
+    """Codat tracking refs (option ids) → Xero line tracking (category + option ids)."""
+    tracking = []
+    for ref in line_refs or []:
+        if getattr(ref, "data_type", "trackingCategories") != "trackingCategories":
+            continue
+        found = options.get(ref.id)
+        if found is not None:
+            tracking.append({"TrackingCategoryID": found[0], "TrackingOptionID": found[1]})
+    return tracking
+
+
+def _line_item(
+    line: ExpenseTransactionLine, description: str | None, options: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "Description": description or "Card transaction",
+        "Quantity": 1,
+        "UnitAmount": _money(line.net_amount),
+        "LineAmount": _money(line.net_amount),
+        "TaxAmount": _money(line.tax_amount or Decimal(0)),
+    }
+    if line.account_ref is not None:
+        item["AccountID"] = line.account_ref.id
+    item["TaxType"] = line.tax_rate_ref.id if line.tax_rate_ref is not None else "NONE"
+    tracking = _tracking(line.tracking_refs, options)
+    if tracking:
+        item["Tracking"] = tracking
+    return item
+
+
+def bank_transaction(
+    expense: ExpenseTransaction, options: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """Payment → SPEND; Refund, Reward, Chargeback → RECEIVE (the type gives the direction)."""
+    description = expense.notes or expense.merchant_name
+    body: dict[str, Any] = {
+        "Type": "SPEND" if expense.type.value == "Payment" else "RECEIVE",
+        "Date": expense.issue_date.isoformat(),
+        "LineAmountTypes": "Exclusive",
+        "LineItems": [_line_item(line, description, options) for line in expense.lines or []],
+        "Reference": (expense.reference or expense.merchant_name or "")[:255] or None,
+        "CurrencyCode": expense.currency,
+    }
+    if expense.bank_account_ref is not None:
+        body["BankAccount"] = {"AccountID": expense.bank_account_ref.id}
+    if expense.contact_ref is not None:
+        body["Contact"] = {"ContactID": expense.contact_ref.id}
+    elif expense.merchant_name:
+        body["Contact"] = {"Name": expense.merchant_name[:255]}
+    if expense.currency_rate is not None:
+        # Codat's rate is foreign → base (base = foreign * rate); Xero's CurrencyRate is the
+        # number of foreign units per base unit.
+        body["CurrencyRate"] = _money(Decimal(1) / expense.currency_rate)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def bank_transfer(transfer: TransferTransactionRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "FromBankAccount": {"AccountID": transfer.from_.account_ref.id},
+        "ToBankAccount": {"AccountID": transfer.to.account_ref.id},
+        "Amount": _money(transfer.from_.amount),
+        "Date": transfer.date.isoformat(),
+    }
+    if transfer.description:
+        body["Reference"] = transfer.description[:255]
+    return body
+
+
+def bill(
+    reimbursable: ReimbursableExpenseTransaction, options: dict[str, tuple[str, str]]
+) -> dict[str, Any]:
+    """A reimbursable expense is a bill (ACCPAY invoice) owed to the employee as a contact."""
+    body: dict[str, Any] = {
+        "Type": "ACCPAY",
+        "Contact": {"ContactID": reimbursable.contact_ref.id},
+        "Date": reimbursable.issue_date.isoformat(),
+        "DueDate": reimbursable.due_date.isoformat(),
+        "LineAmountTypes": "Exclusive",
+        "CurrencyCode": reimbursable.currency,
+        "Status": "AUTHORISED",
+        "LineItems": [
+            _line_item(line, reimbursable.notes, options) for line in reimbursable.lines or []
+        ],
+    }
+    if reimbursable.reference:
+        body["InvoiceNumber"] = reimbursable.reference[:255]
+    if reimbursable.currency_rate is not None:
+        body["CurrencyRate"] = _money(Decimal(1) / reimbursable.currency_rate)
+    return body
+
+
+def manual_journal(
+    adjustment: AdjustmentTransactionRequest,
+    account_codes: dict[str, str],
+    options: dict[str, tuple[str, str]],
+) -> dict[str, Any]:
+    """Positive lines debit, negative lines credit — Xero's LineAmount sign convention too."""
+    return {
+        "Narration": (adjustment.reference or f"Adjustment {adjustment.id}")[:255],
+        "Date": adjustment.date.isoformat(),
+        "Status": "POSTED",
+        "LineAmountTypes": "NoTax",
+        "JournalLines": [
+            {
+                "LineAmount": _money(line.amount),
+                "AccountCode": account_codes.get(line.account_ref.id, line.account_ref.id),
+                "Description": (line.description or "")[:255] or None,
+                **(
+                    {"Tracking": _tracking(line.tracking_refs, options)}
+                    if _tracking(line.tracking_refs, options)
+                    else {}
+                ),
+            }
+            for line in adjustment.lines
+        ],
+    }
+
+
+def validation_messages(element: dict[str, Any]) -> str:
+    """The platform's own words for why it refused one element."""
+    messages = [
+        str(e.get("Message")) for e in element.get("ValidationErrors") or [] if e.get("Message")
+    ]
+    return "; ".join(messages) or "Xero refused the record without a reason."
