@@ -29,7 +29,12 @@ from spendsync.connectors.reference import (
     ReferenceDataType,
     ReferenceRead,
 )
-from spendsync.connectors.registry import PlatformKey, register_ledger, unregister_ledger
+from spendsync.connectors.registry import (
+    PlatformKey,
+    register_ledger,
+    registered_ledger,
+    unregister_ledger,
+)
 from spendsync.db.engine import make_session_factory
 from tests.conftest import auth
 
@@ -101,9 +106,13 @@ class RecordingLedger:
 @pytest.fixture
 def ledger() -> Iterator[RecordingLedger]:
     recording = RecordingLedger()
+    previous = registered_ledger(PlatformKey.XERO)
     register_ledger(PlatformKey.XERO, recording.opener)
     yield recording
-    unregister_ledger(PlatformKey.XERO)
+    if previous is None:
+        unregister_ledger(PlatformKey.XERO)
+    else:
+        register_ledger(PlatformKey.XERO, previous)
 
 
 @pytest.fixture

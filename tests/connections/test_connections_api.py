@@ -7,7 +7,7 @@ from sqlalchemy import Engine, update
 
 from spendsync.connections.models import Connection, ConnectionStatus
 from spendsync.connectors.base import CompanyInformation
-from spendsync.connectors.registry import PlatformKey, register_ledger, unregister_ledger
+from spendsync.connectors.registry import PlatformKey, register_ledger, registered_ledger
 from spendsync.db.engine import make_session_factory
 from tests.api.test_auth import assert_envelope
 from tests.conftest import PUBLIC_URL, auth
@@ -149,11 +149,13 @@ def test_company_info_needs_a_linked_connection(
         def get_company_info(self) -> CompanyInformation:
             return CompanyInformation(company_name="Acme Books", base_currency="GBP")
 
+    previous = registered_ledger(PlatformKey.XERO)
     register_ledger(PlatformKey.XERO, FakeLedger)
     try:
         info = api.get(url, headers=headers)
     finally:
-        unregister_ledger(PlatformKey.XERO)
+        if previous is not None:
+            register_ledger(PlatformKey.XERO, previous)
     assert info.status_code == 200
     assert info.json()["companyName"] == "Acme Books"
     assert info.json()["baseCurrency"] == "GBP"

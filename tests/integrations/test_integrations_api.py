@@ -32,7 +32,8 @@ def test_capability_matrix_follows_codat_support_tables(api: TestClient, new_key
     assert "Reimbursable" not in kinds
     qbd = api.get("/integrations/pqsw", headers=headers).json()
     assert not any(t["attachments"] for t in qbd["capabilities"]["transactionTypes"])
-    assert xero["capabilities"]["connectorAvailable"] is False
+    assert xero["capabilities"]["connectorAvailable"] is True
+    assert qbd["capabilities"]["connectorAvailable"] is False
 
 
 def test_query_and_paging_over_integrations(api: TestClient, new_key) -> None:

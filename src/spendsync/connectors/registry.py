@@ -167,6 +167,10 @@ def register_ledger(key: PlatformKey, factory: LedgerFactory) -> None:
     _LEDGER_FACTORIES[key] = factory
 
 
+def registered_ledger(key: PlatformKey) -> LedgerFactory | None:
+    return _LEDGER_FACTORIES.get(key)
+
+
 def unregister_ledger(key: PlatformKey) -> None:
     _LEDGER_FACTORIES.pop(key, None)
 
@@ -182,3 +186,12 @@ def open_ledger(connection: Connection, context: LedgerContext) -> LinkedLedger:
         name = platform.name if platform else connection.platform_key
         raise NotSupported(f"This server has no {name} connector to read the ledger with.")
     return _LEDGER_FACTORIES[platform.key](connection, context)
+
+
+def _register_builtin_connectors() -> None:
+    from spendsync.connectors.xero.connector import open_xero
+
+    register_ledger(PlatformKey.XERO, open_xero)
+
+
+_register_builtin_connectors()

@@ -8,15 +8,19 @@ from html import escape
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 
-from spendsync.api.deps import SessionDep
+from spendsync.api.deps import LedgerContextDep, SessionDep
 from spendsync.companies.models import Company
 from spendsync.connections.models import Connection
-from spendsync.connectors.registry import find_platform, has_connector
+from spendsync.connectors.errors import AuthFailure, NotSupported
+from spendsync.connectors.reference import ReferenceDataType
+from spendsync.connectors.registry import PlatformKey, find_platform
+from spendsync.connectors.xero import link as xero_link
 from spendsync.errors import NotFound
+from spendsync.reference.service import request_pulls
 
 router = APIRouter(prefix="/link", include_in_schema=False)
 
@@ -42,13 +46,14 @@ def company_redirect(companyId: UUID, session: SessionDep) -> HTMLResponse:  # n
     )
 
 
-@router.get("/companies/{companyId}/connections/{connectionId}/start")
+@router.get("/companies/{companyId}/connections/{connectionId}/start", response_model=None)
 def start_link(
     companyId: UUID,  # noqa: N803
     connectionId: UUID,  # noqa: N803
     session: SessionDep,
+    context: LedgerContextDep,
     otp: Annotated[str, Query(max_length=128)] = "",
-) -> HTMLResponse:
+) -> HTMLResponse | RedirectResponse:
     connection = session.scalar(
         select(Connection).where(
             Connection.id == str(connectionId), Connection.company_id == str(companyId)
@@ -58,14 +63,49 @@ def start_link(
         raise NotFound(f"Data connection {connectionId} not found")
     platform = find_platform(connection.platform_key)
     name = platform.name if platform else connection.platform_key
-    if platform is None or not has_connector(platform.key):
-        return _page(
-            f"Connect {name}",
-            f"<p>This spendsync server cannot connect to {escape(name)} yet: it has no "
-            f"{escape(name)} connector. Please contact your expense provider.</p>",
-            status_code=501,
-        )
+    if platform is not None and platform.key is PlatformKey.XERO:
+        try:
+            return RedirectResponse(xero_link.start(session, context, connection), status_code=302)
+        except NotSupported as exc:
+            return _page(f"Connect {name}", f"<p>{escape(str(exc))}</p>", status_code=501)
     return _page(
         f"Connect {name}",
-        f"<p>Status of this connection: {escape(connection.status.value)}.</p>",
+        f"<p>This spendsync server cannot connect to {escape(name)} yet: it has no "
+        f"{escape(name)} connector. Please contact your expense provider.</p>",
+        status_code=501,
+    )
+
+
+@router.get("/callback/xero")
+def xero_callback(
+    request: Request,
+    session: SessionDep,
+    context: LedgerContextDep,
+    state: Annotated[str, Query(max_length=128)] = "",
+    code: Annotated[str, Query(max_length=2048)] = "",
+    error: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    """Xero sends the customer back here after consent (or refusal)."""
+    if error or not code:
+        return _page(
+            "Xero was not connected", f"<p>Xero said: {escape(error or 'no code')}.</p>", 400
+        )
+    try:
+        connection = xero_link.complete(session, context, state, code)
+    except AuthFailure as exc:
+        session.commit()  # the used state is gone either way
+        return _page("Xero was not connected", f"<p>{escape(str(exc))}</p>", status_code=400)
+    # The first read of the ledger's reference data starts as soon as the link is stored.
+    request_pulls(
+        session,
+        connection.client_id,
+        connection.company_id,
+        list(ReferenceDataType),
+        request.app.state.jobs.enqueue_pull,
+        connection_id=connection.id,
+    )
+    organisation = (connection.connection_info or {}).get("organisation") or "your organisation"
+    return _page(
+        "Xero is connected",
+        f"<p>{escape(str(organisation))} is now connected. You can close this window.</p>",
     )

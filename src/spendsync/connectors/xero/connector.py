@@ -1,0 +1,389 @@
+"""The Xero connector: HTTP over httpx, one idempotency key per write, errors classified once.
+
+429 → Transient(Retry-After)           5xx, timeouts → Transient
+401 → refresh the token once, retry; again → AuthFailure (the connection needs re-linking)
+403 → AuthFailure (the organisation revoked access)
+400 ValidationException → the elements' own messages, per record (the batch goes on)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from spendsync.connections.models import Connection
+from spendsync.connectors.base import (
+    CompanyInformation,
+    LedgerContext,
+    PlatformRecord,
+    PushItem,
+    PushOperation,
+    PushOutcome,
+    TransactionKind,
+)
+from spendsync.connectors.credentials import CredentialStore
+from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
+from spendsync.connectors.reference import LedgerRecord, ReferenceDataType, ReferenceRead
+from spendsync.connectors.xero import auth, mapping
+from spendsync.expenses.schemas import (
+    AdjustmentTransactionRequest,
+    ExpenseTransaction,
+    ReimbursableExpenseTransaction,
+    TransferTransactionRequest,
+)
+
+REFRESH_MARGIN_SECONDS = 120
+PAGE_SIZE = 100
+_EXPENSE = {
+    TransactionKind.PAYMENT,
+    TransactionKind.REFUND,
+    TransactionKind.REWARD,
+    TransactionKind.CHARGEBACK,
+}
+# Which Xero endpoint holds each record type we write (for updates and attachments).
+_ENDPOINTS = {
+    "BankTransaction": "BankTransactions",
+    "BankTransfer": "BankTransfers",
+    "Invoice": "Invoices",
+    "ManualJournal": "ManualJournals",
+}
+
+
+def _batch_key(items: Sequence[PushItem]) -> str:
+    joined = "|".join(item.idempotency_key for item in items)
+    return hashlib.sha256(joined.encode()).hexdigest()[:64]
+
+
+class XeroLedger:
+    """One linked Xero organisation."""
+
+    max_batch_size = 50
+
+    def __init__(self, connection: Connection, context: LedgerContext) -> None:
+        app = auth.xero_app(context.settings)
+        if app is None:
+            raise NotSupported(
+                "Xero is not configured on this server: set SPENDSYNC_XERO_CLIENT_ID and "
+                "SPENDSYNC_XERO_CLIENT_SECRET."
+            )
+        self._app = app
+        self._credentials = CredentialStore(context, connection.id)
+        self._http = httpx.Client(base_url=app.api_url, timeout=60)
+        self._tracking_options: dict[str, tuple[str, str]] | None = None
+        self._account_codes: dict[str, str] | None = None
+        self._base_currency: str | None = None
+
+    # -- HTTP ---------------------------------------------------------------------------
+
+    def _access(self, *, force_refresh: bool = False) -> tuple[str, str]:
+        credentials = self._credentials.load()
+        if force_refresh or credentials["expires_at"] - time.time() < REFRESH_MARGIN_SECONDS:
+            seen = credentials["access_token"]
+
+            def refreshed(current: dict[str, Any]) -> dict[str, Any] | None:
+                if (
+                    current.get("access_token") != seen
+                    and current["expires_at"] - time.time() > REFRESH_MARGIN_SECONDS
+                ):
+                    return None  # another worker refreshed it meanwhile
+                token = auth.refresh(self._app, current["refresh_token"])
+                return {**current, **token}
+
+            credentials = self._credentials.update(refreshed)
+        return credentials["access_token"], credentials["tenant_id"]
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        for attempt in range(2):
+            token, tenant = self._access(force_refresh=attempt > 0)
+            request_headers = {
+                "Authorization": f"Bearer {token}",
+                "xero-tenant-id": tenant,
+                "Accept": "application/json",
+                **(headers or {}),
+            }
+            try:
+                response = self._http.request(
+                    method, path, params=params, json=json, content=content, headers=request_headers
+                )
+            except httpx.TimeoutException as exc:
+                raise Transient(f"Xero did not answer in time: {exc}") from exc
+            except httpx.TransportError as exc:
+                raise Transient(f"Xero could not be reached: {exc}") from exc
+            if response.status_code == 401 and attempt == 0:
+                continue
+            return self._classify(response)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _classify(response: httpx.Response) -> httpx.Response:
+        status = response.status_code
+        if status == 429:
+            retry_after = float(response.headers.get("Retry-After", "60") or 60)
+            problem = response.headers.get("X-Rate-Limit-Problem", "minute")
+            raise Transient(f"Xero rate limit reached ({problem}).", retry_after=retry_after)
+        if status == 401:
+            raise AuthFailure("Xero refused the access token after a refresh.")
+        if status == 403:
+            raise AuthFailure(
+                "Xero refused access to the organisation (the connection was revoked)."
+            )
+        if status >= 500:
+            raise Transient(f"Xero answered {status}.")
+        return response
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _get(
+        self, path: str, key: str, *, since: datetime | None = None, **params: Any
+    ) -> list[dict[str, Any]]:
+        headers = {"If-Modified-Since": since.isoformat()} if since else None
+        response = self._request("GET", path, params=params or None, headers=headers)
+        if response.status_code == 304:
+            return []
+        if response.status_code >= 400:
+            raise Transient(f"Xero answered {response.status_code} reading {path}.")
+        found: list[dict[str, Any]] = response.json().get(key) or []
+        return found
+
+    def get_company_info(self) -> CompanyInformation:
+        organisations = self._get("/Organisation", "Organisations")
+        if not organisations:
+            raise NotSupported("Xero returned no organisation for this connection.")
+        info = mapping.company_info_from_xero(organisations[0])
+        self._base_currency = info.base_currency
+        return info
+
+    def _base(self) -> str:
+        if self._base_currency is None:
+            self.get_company_info()
+        assert self._base_currency is not None
+        return self._base_currency
+
+    def _contacts(self, since: datetime | None) -> list[dict[str, Any]]:
+        contacts: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            batch = self._get(
+                "/Contacts",
+                "Contacts",
+                since=since,
+                page=page,
+                pageSize=PAGE_SIZE,
+                includeArchived="true",
+            )
+            contacts += batch
+            if len(batch) < PAGE_SIZE:
+                return contacts
+            page += 1
+
+    def read(self, data_type: ReferenceDataType, modified_since: datetime | None) -> ReferenceRead:
+        records: list[LedgerRecord] = []
+        complete = True
+        if data_type is ReferenceDataType.CHART_OF_ACCOUNTS:
+            base = self._base()
+            for raw in self._get("/Accounts", "Accounts"):
+                account = mapping.account_from_xero(raw, base)
+                if account is not None:
+                    records.append(account)
+        elif data_type is ReferenceDataType.TAX_RATES:
+            records = [
+                r
+                for raw in self._get("/TaxRates", "TaxRates")
+                if (r := mapping.tax_rate_from_xero(raw))
+            ]
+        elif data_type is ReferenceDataType.TRACKING_CATEGORIES:
+            for raw in self._get(
+                "/TrackingCategories", "TrackingCategories", includeArchived="true"
+            ):
+                records += mapping.tracking_from_xero(raw)
+        else:
+            # Contacts are read incrementally (If-Modified-Since): only changes come back.
+            complete = modified_since is None
+            wanted_supplier = data_type is ReferenceDataType.SUPPLIERS
+            for raw in self._contacts(modified_since):
+                contact = mapping.contact_from_xero(raw)
+                # A contact with no history yet can serve as either.
+                untyped = not contact.is_supplier and not contact.is_customer
+                if untyped or (contact.is_supplier if wanted_supplier else contact.is_customer):
+                    records.append(contact)
+        return ReferenceRead(data_type, records, complete=complete)
+
+    def _options(self) -> dict[str, tuple[str, str]]:
+        if self._tracking_options is None:
+            self._tracking_options = {
+                str(option["TrackingOptionID"]): (
+                    str(raw["TrackingCategoryID"]),
+                    str(option["TrackingOptionID"]),
+                )
+                for raw in self._get("/TrackingCategories", "TrackingCategories")
+                for option in raw.get("Options") or []
+            }
+        return self._tracking_options
+
+    def _codes(self) -> dict[str, str]:
+        if self._account_codes is None:
+            self._account_codes = {
+                str(raw["AccountID"]): str(raw.get("Code") or "")
+                for raw in self._get("/Accounts", "Accounts")
+            }
+        return self._account_codes
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _write(
+        self, method: str, path: str, key: str, bodies: list[dict[str, Any]], idempotency_key: str
+    ) -> list[dict[str, Any] | str]:
+        """Write records in one call; each answer is the stored record or Xero's reason."""
+        response = self._request(
+            method,
+            path,
+            params={"summarizeErrors": "false"},
+            json={key: bodies},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        if response.status_code == 400:
+            payload = response.json()
+            elements = payload.get("Elements") or []
+            if len(elements) == len(bodies):
+                return [mapping.validation_messages(e) for e in elements]
+            message = payload.get("Message") or payload.get("Detail") or response.text[:500]
+            return [f"Xero refused the request: {message}"] * len(bodies)
+        if response.status_code >= 400:
+            return [f"Xero answered {response.status_code}: {response.text[:500]}"] * len(bodies)
+        stored: list[dict[str, Any]] = response.json().get(key) or []
+        results: list[dict[str, Any] | str] = []
+        for index in range(len(bodies)):
+            record = stored[index] if index < len(stored) else None
+            if record is None:
+                results.append("Xero returned no record for this transaction.")
+            elif record.get("StatusAttributeString") == "ERROR" or record.get("HasErrors"):
+                results.append(mapping.validation_messages(record))
+            else:
+                results.append(record)
+        return results
+
+    def _body(self, item: PushItem) -> tuple[str, str, dict[str, Any]]:
+        """(endpoint, record type, body) for one item."""
+        document = item.document
+        if isinstance(document, ExpenseTransaction):
+            return (
+                "BankTransactions",
+                "BankTransaction",
+                mapping.bank_transaction(document, self._options()),
+            )
+        if isinstance(document, TransferTransactionRequest):
+            return "BankTransfers", "BankTransfer", mapping.bank_transfer(document)
+        if isinstance(document, ReimbursableExpenseTransaction):
+            return "Invoices", "Invoice", mapping.bill(document, self._options())
+        if isinstance(document, AdjustmentTransactionRequest):
+            return (
+                "ManualJournals",
+                "ManualJournal",
+                mapping.manual_journal(document, self._codes(), self._options()),
+            )
+        raise NotSupported(f"Xero cannot record {item.kind.value} transactions.")
+
+    def push(self, items: Sequence[PushItem]) -> list[PushOutcome]:
+        outcomes: dict[str, PushOutcome] = {}
+        creates: dict[str, list[tuple[PushItem, str, dict[str, Any]]]] = {}
+        for item in items:
+            try:
+                endpoint, record_type, body = self._body(item)
+            except NotSupported as exc:
+                outcomes[item.transaction_id] = PushOutcome(item.transaction_id, rejection=str(exc))
+                continue
+            if item.operation is PushOperation.UPDATE and item.existing is not None:
+                outcomes[item.transaction_id] = self._update(item, endpoint, record_type, body)
+            else:
+                creates.setdefault(endpoint, []).append((item, record_type, body))
+        for endpoint, group in creates.items():
+            results = self._write(
+                "PUT",
+                f"/{endpoint}",
+                endpoint,
+                [body for _, _, body in group],
+                _batch_key([i for i, _, _ in group]),
+            )
+            for (item, record_type, _), result in zip(group, results, strict=True):
+                outcomes[item.transaction_id] = self._outcome(item, record_type, result)
+        return [outcomes[item.transaction_id] for item in items]
+
+    def _update(
+        self, item: PushItem, endpoint: str, record_type: str, body: dict[str, Any]
+    ) -> PushOutcome:
+        assert item.existing is not None
+        if record_type == "BankTransfer":
+            return PushOutcome(
+                item.transaction_id, rejection="Xero bank transfers cannot be changed."
+            )
+        id_field = f"{record_type}ID"
+        [result] = self._write(
+            "POST",
+            f"/{endpoint}/{item.existing.record_id}",
+            endpoint,
+            [{**body, id_field: item.existing.record_id}],
+            item.idempotency_key,
+        )
+        return self._outcome(item, record_type, result)
+
+    @staticmethod
+    def _outcome(item: PushItem, record_type: str, result: dict[str, Any] | str) -> PushOutcome:
+        if isinstance(result, str):
+            return PushOutcome(item.transaction_id, rejection=result)
+        record_id = result.get(f"{record_type}ID")
+        if not record_id:
+            return PushOutcome(
+                item.transaction_id, rejection="Xero returned the record without an id."
+            )
+        return PushOutcome(
+            item.transaction_id,
+            record=PlatformRecord(record_type, str(record_id), result.get("UpdatedDateUTC")),
+        )
+
+    def attach(
+        self, record: PlatformRecord, file_name: str, content_type: str, content: bytes
+    ) -> str:
+        endpoint = _ENDPOINTS.get(record.record_type)
+        if endpoint is None:
+            raise NotSupported(f"Xero takes no attachments on {record.record_type} records.")
+        key = hashlib.sha256(record.record_id.encode() + file_name.encode() + content).hexdigest()[
+            :64
+        ]
+        response = self._request(
+            "PUT",
+            f"/{endpoint}/{record.record_id}/Attachments/{quote(file_name)}",
+            content=content,
+            headers={"Content-Type": content_type, "Idempotency-Key": key},
+        )
+        if response.status_code >= 400:
+            payload = (
+                response.json()
+                if response.headers.get("content-type", "").startswith("application/json")
+                else {}
+            )
+            raise NotSupported(
+                f"Xero refused the attachment: {payload.get('Message') or response.text[:300]}"
+            )
+        attachments = response.json().get("Attachments") or []
+        if not attachments:
+            raise Transient("Xero did not confirm the attachment.")
+        return str(attachments[0]["AttachmentID"])
+
+
+def open_xero(connection: Connection, context: LedgerContext) -> XeroLedger:
+    return XeroLedger(connection, context)

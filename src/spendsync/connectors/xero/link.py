@@ -1,0 +1,83 @@
+"""Linking a connection to a Xero organisation: the customer opens the connection's linkUrl,
+consents at Xero, and Xero redirects back here with a code for this connection's `state`."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from authlib.common.security import generate_token
+from sqlalchemy.orm import Session
+
+from spendsync.connections.models import Connection, ConnectionStatus
+from spendsync.connectors.base import LedgerContext
+from spendsync.connectors.credentials import seal_credentials
+from spendsync.connectors.errors import AuthFailure, NotSupported
+from spendsync.connectors.xero import auth
+from spendsync.db.base import utcnow
+from spendsync.link.models import AuthorizationRequest
+from spendsync.secretbox import secret_box
+
+STATE_LIFETIME = timedelta(minutes=30)
+
+
+def _app(context: LedgerContext) -> auth.XeroApp:
+    app = auth.xero_app(context.settings)
+    if app is None:
+        raise NotSupported(
+            "This server has no Xero app configured (SPENDSYNC_XERO_CLIENT_ID and "
+            "SPENDSYNC_XERO_CLIENT_SECRET)."
+        )
+    return app
+
+
+def start(session: Session, context: LedgerContext, connection: Connection) -> str:
+    """Record a new authorization attempt and return Xero's consent URL."""
+    app = _app(context)
+    state = secrets.token_urlsafe(32)
+    verifier = generate_token(64)
+    session.add(
+        AuthorizationRequest(
+            state=state,
+            client_id=connection.client_id,
+            connection_id=connection.id,
+            sealed_code_verifier=secret_box(context.settings).seal(verifier),
+        )
+    )
+    session.flush()
+    return auth.authorization_url(app, state, verifier)
+
+
+def complete(session: Session, context: LedgerContext, state: str, code: str) -> Connection:
+    """Exchange the code, find the organisation, keep the tokens sealed, mark Linked."""
+    request = session.get(AuthorizationRequest, state)
+    if request is None or utcnow() - request.created > STATE_LIFETIME:
+        raise AuthFailure("This authorization link has expired or was already used; start again.")
+    connection = session.get(Connection, request.connection_id)
+    session.delete(request)
+    if connection is None:
+        raise AuthFailure("The connection was deleted.")
+    app = _app(context)
+    token = auth.exchange_code(
+        app, code, secret_box(context.settings).open(request.sealed_code_verifier)
+    )
+    organisations = auth.tenants(app, token["access_token"])
+    if not organisations:
+        raise AuthFailure("No Xero organisation was authorised.")
+    organisation = organisations[0]
+    connection.sealed_credentials = seal_credentials(
+        context,
+        {
+            **token,
+            "tenant_id": organisation["tenantId"],
+            "tenant_name": organisation.get("tenantName"),
+            "xero_connection_id": organisation.get("id"),
+        },
+    )
+    connection.status = ConnectionStatus.LINKED
+    connection.connection_info = {
+        "organisation": organisation.get("tenantName"),
+        "tenantId": organisation["tenantId"],
+    }
+    session.flush()
+    return connection
