@@ -74,6 +74,9 @@ class RecordingLedger:
             self.attachments.append((record, file_name, content_type, content))
             return f"ATT-{len(self.attachments)}"
 
+    def close(self) -> None:
+        pass
+
     def get_company_info(self) -> CompanyInformation:
         return CompanyInformation(company_name="Recorded", base_currency="GBP")
 

@@ -146,6 +146,9 @@ def test_company_info_needs_a_linked_connection(
         def __init__(self, connection: Connection, _context: object) -> None:
             self.connection = connection
 
+        def close(self) -> None:
+            pass
+
         def get_company_info(self) -> CompanyInformation:
             return CompanyInformation(company_name="Acme Books", base_currency="GBP")
 

@@ -6,6 +6,7 @@ an upload the platform refuses for a passing reason can simply be sent again."""
 from __future__ import annotations
 
 import hashlib
+from contextlib import closing
 from pathlib import PurePath
 
 from sqlalchemy import select
@@ -94,9 +95,8 @@ def upload_attachment(
 
     record = PlatformRecord(row.platform_record_type or "", row.platform_record_id)
     try:
-        attachment.platform_attachment_id = open_ledger(connection, context).attach(
-            record, name, content_type, content
-        )
+        with closing(open_ledger(connection, context)) as ledger:
+            attachment.platform_attachment_id = ledger.attach(record, name, content_type, content)
     except ConnectorError as exc:
         attachment.error_message = str(exc)
         session.commit()  # keep the stored file and its record: the upload can be repeated

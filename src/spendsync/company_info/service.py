@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from contextlib import closing
+
 from sqlalchemy.orm import Session
 
 from spendsync.connections.service import accounting_connection
@@ -12,4 +14,5 @@ def get_company_info(
 ) -> CompanyInformation:
     """Asked of the company's linked ledger through its connector."""
     connection = accounting_connection(session, client_id, company_id)
-    return open_ledger(connection, context).get_company_info()
+    with closing(open_ledger(connection, context)) as ledger:
+        return ledger.get_company_info()

@@ -114,6 +114,10 @@ class LinkedLedger(Protocol):
 
     max_batch_size: int
 
+    def close(self) -> None:
+        """Release what the connector holds (HTTP connections); callers always close."""
+        ...
+
     def get_company_info(self) -> CompanyInformation: ...
 
     def read(self, data_type: ReferenceDataType, modified_since: datetime | None) -> ReferenceRead:

@@ -7,6 +7,8 @@ last successful pull, where the platform supports it) upserts what changed.
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -55,9 +57,8 @@ def run_pull(context: LedgerContext, pull_id: str) -> None:
         pull.status = PullStatus.FETCHING
         session.commit()
         try:
-            read = open_ledger(connection, context).read(
-                data_type, previous.requested if previous is not None else None
-            )
+            with closing(open_ledger(connection, context)) as ledger:
+                read = ledger.read(data_type, previous.requested if previous is not None else None)
         except Transient:
             pull.status = PullStatus.QUEUED
             session.commit()

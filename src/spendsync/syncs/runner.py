@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextlib import closing
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,7 +96,8 @@ def start_sync(context: LedgerContext, sync_id: str) -> list[list[str]]:
             session.commit()
             return []
         try:
-            batch_size = open_ledger(connection, context).max_batch_size
+            with closing(open_ledger(connection, context)) as ledger:
+                batch_size = ledger.max_batch_size
         except NotSupported as exc:
             _fail_items(pending, TransactionStatus.PUSH_ERROR, str(exc))
             _set_outcome(sync, SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
@@ -152,7 +154,8 @@ def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> 
                 )
             )
         try:
-            outcomes = {o.transaction_id: o for o in open_ledger(connection, context).push(items)}
+            with closing(open_ledger(connection, context)) as ledger:
+                outcomes = {o.transaction_id: o for o in ledger.push(items)}
         except AuthFailure as exc:
             connection.status = ConnectionStatus.DEAUTHORIZED
             _fail_items(

@@ -79,6 +79,9 @@ class XeroLedger:
         self._account_codes: dict[str, str] | None = None
         self._base_currency: str | None = None
 
+    def close(self) -> None:
+        self._http.close()
+
     # -- HTTP ---------------------------------------------------------------------------
 
     def _access(self, *, force_refresh: bool = False) -> tuple[str, str]:
