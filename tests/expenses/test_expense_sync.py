@@ -9,10 +9,17 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from spendsync.connectors.base import PushOperation
+from spendsync.connectors.registry import (
+    PlatformKey,
+    register_ledger,
+    registered_ledger,
+    unregister_ledger,
+)
 from tests.conftest import auth
-from tests.fakes import RecordingLedger
+from tests.fakes import RecordingLedger, link_company
 
 
 def payment(**overrides: Any) -> dict[str, Any]:
@@ -183,23 +190,34 @@ def test_malformed_requests_are_400(api: TestClient, company, body: Any, item_id
     assert item_id in [e["itemId"] for e in response.json()["validation"]["errors"]]
 
 
-def test_unsupported_kind_is_422_naming_the_platform(api: TestClient, company) -> None:
-    reimbursable = {
-        "id": str(uuid.uuid4()),
-        "contactRef": {"id": "employee-1"},
-        "issueDate": "2026-11-02",
-        "dueDate": "2026-11-30",
-        "currency": "GBP",
-        "lines": [{"netAmount": 12.5, "accountRef": {"id": "429"}}],
-    }
-    response = api.post(
-        f"{base(company)}/reimbursable-expense-transactions",
-        json=[reimbursable],
-        headers=company["headers"],
-    )
+def test_unsupported_kind_is_422_naming_the_platform(
+    api: TestClient, new_key, engine: Engine, ledger: RecordingLedger
+) -> None:
+    previous = registered_ledger(PlatformKey.DYNAMICS_365_BUSINESS_CENTRAL)
+    register_ledger(PlatformKey.DYNAMICS_365_BUSINESS_CENTRAL, ledger.opener)
+    try:
+        bc = link_company(api, engine, auth(new_key().key), platform="trji")
+        reimbursable = {
+            "id": str(uuid.uuid4()),
+            "contactRef": {"id": "employee-1"},
+            "issueDate": "2026-11-02",
+            "dueDate": "2026-11-30",
+            "currency": "GBP",
+            "lines": [{"netAmount": 12.5, "accountRef": {"id": "429"}}],
+        }
+        response = api.post(
+            f"{base(bc)}/reimbursable-expense-transactions",
+            json=[reimbursable],
+            headers=bc["headers"],
+        )
+    finally:
+        if previous is None:
+            unregister_ledger(PlatformKey.DYNAMICS_365_BUSINESS_CENTRAL)
+        else:
+            register_ledger(PlatformKey.DYNAMICS_365_BUSINESS_CENTRAL, previous)
     assert response.status_code == 422
-    assert (
-        response.json()["error"] == "Reimbursable expense transactions are not supported by Xero."
+    assert response.json()["error"] == (
+        "Reimbursable expense transactions are not supported by Dynamics 365 Business Central."
     )
 
 

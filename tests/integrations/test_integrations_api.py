@@ -27,9 +27,17 @@ def test_capability_matrix_follows_codat_support_tables(api: TestClient, new_key
     headers = auth(new_key().key)
     xero = api.get("/integrations/gbol", headers=headers).json()
     kinds = {t["transactionType"]: t for t in xero["capabilities"]["transactionTypes"]}
-    assert set(kinds) == {"Payment", "Refund", "Reward", "Chargeback", "Transfer", "Adjustment"}
+    assert set(kinds) == {
+        "Payment",
+        "Refund",
+        "Reward",
+        "Chargeback",
+        "Transfer",
+        "Adjustment",
+        "Reimbursable",
+    }
     assert kinds["Payment"]["update"] is True
-    assert "Reimbursable" not in kinds
+    assert kinds["Transfer"]["update"] is False
     qbd = api.get("/integrations/pqsw", headers=headers).json()
     assert not any(t["attachments"] for t in qbd["capabilities"]["transactionTypes"])
     assert xero["capabilities"]["connectorAvailable"] is True

@@ -70,11 +70,13 @@ PLATFORMS: dict[PlatformKey, Platform] = {
             key=PlatformKey.XERO,
             name="Xero",
             source_type=SourceType.ACCOUNTING,
+            # Reimbursable expenses are bills to the employee: Codat does not offer them on
+            # Xero, spendsync does.
             capabilities=Capabilities(
                 kinds=_kinds(
-                    create=_CARD | {_K.TRANSFER, _K.ADJUSTMENT},
-                    update=_CARD,
-                    attach=_CARD | {_K.TRANSFER},
+                    create=_CARD | {_K.TRANSFER, _K.ADJUSTMENT, _K.REIMBURSABLE},
+                    update=_CARD | {_K.REIMBURSABLE, _K.ADJUSTMENT},
+                    attach=_CARD | {_K.TRANSFER, _K.REIMBURSABLE},
                 ),
                 max_attachment_bytes=10 * 1024 * 1024,
             ),

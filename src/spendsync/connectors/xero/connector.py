@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from spendsync.connections.models import Connection
 from spendsync.connectors.base import (
@@ -53,6 +54,21 @@ _ENDPOINTS = {
     "Invoice": "Invoices",
     "ManualJournal": "ManualJournals",
 }
+
+
+INLINE_ATTEMPTS = 4
+MAX_INLINE_WAIT_SECONDS = 10.0
+
+
+def _worth_waiting_for(exc: BaseException) -> bool:
+    return isinstance(exc, Transient) and (exc.retry_after or 0) <= MAX_INLINE_WAIT_SECONDS
+
+
+def _wait(state: RetryCallState) -> float:
+    exc = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(exc, Transient) and exc.retry_after is not None:
+        return exc.retry_after
+    return float(min(0.5 * 2 ** (state.attempt_number - 1), 4.0))
 
 
 def _batch_key(items: Sequence[PushItem]) -> str:
@@ -110,6 +126,29 @@ class XeroLedger:
         json: Any = None,
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One call, with short waits handled here (honouring Retry-After); a longer wait is
+        the job engine's (the Transient propagates and the step is retried later). Writes are
+        safe to repeat: each carries its Idempotency-Key."""
+        retrying = Retrying(
+            retry=retry_if_exception(_worth_waiting_for),
+            wait=_wait,
+            stop=stop_after_attempt(INLINE_ATTEMPTS),
+            reraise=True,
+        )
+        response: httpx.Response = retrying(
+            self._request_once, method, path, params, json, content, headers
+        )
+        return response
+
+    def _request_once(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json: Any,
+        content: bytes | None,
+        headers: dict[str, str] | None,
     ) -> httpx.Response:
         for attempt in range(2):
             token, tenant = self._access(force_refresh=attempt > 0)
