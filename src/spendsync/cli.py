@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -30,9 +31,12 @@ err_console = Console(stderr=True)
 
 def _ensure_schema(settings: Settings) -> None:
     """On the embedded default, migrate automatically; elsewhere insist on `db upgrade`."""
+    from spendsync.jobs.engine import migrate_jobs_database
+
     url = settings.resolved_database_url()
     if settings.is_sqlite:
         migrate.upgrade(url)
+        migrate_jobs_database(settings)
         return
     heads = migrate.current_heads(url)
     expected = migrate.head_revisions()
@@ -100,13 +104,40 @@ def run_worker() -> None:
         engine.dispose()
 
 
+class SandboxPlatform(StrEnum):
+    XERO = "xero"
+
+
+@app.command("sandbox")
+def sandbox(
+    platform: Annotated[SandboxPlatform, typer.Argument(help="Which platform to emulate.")],
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    auto_consent: Annotated[
+        bool, typer.Option(help="Skip the consent page in the OAuth flow.")
+    ] = False,
+) -> None:
+    """Run a local emulator of a platform's API (its OAuth endpoints, validation rules, error
+    bodies, rate limits and idempotency), with a control plane under /_control."""
+    from spendsync.sandboxes.xero.app import XeroSandboxConfig, serve
+
+    console.print(
+        f"Xero sandbox on http://{host}:{port} — point spendsync at it with "
+        f"SPENDSYNC_XERO_API_URL=http://{host}:{port}/api.xro/2.0 (see README)."
+    )
+    serve(host, port, XeroSandboxConfig(auto_consent=auto_consent))
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply the database migrations."""
+    from spendsync.jobs.engine import migrate_jobs_database
+
     settings = get_settings()
     migrate.upgrade(settings.resolved_database_url(), revision)
+    migrate_jobs_database(settings)
     console.print(
         f"Database at {', '.join(sorted(migrate.current_heads(settings.resolved_database_url())))}."
     )

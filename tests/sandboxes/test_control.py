@@ -54,9 +54,7 @@ def test_minute_limit_rejects_and_counts_violations() -> None:
 def test_day_app_and_concurrency_limits() -> None:
     clock = SandboxClock()
     counters = Counters()
-    limiter = RateLimiter(
-        clock, RateLimits(per_minute=None, per_day=2, concurrent=None), counters
-    )
+    limiter = RateLimiter(clock, RateLimits(per_minute=None, per_day=2, concurrent=None), counters)
     assert limiter.admit("t", "a").allowed
     assert limiter.admit("t", "a").allowed
     assert limiter.admit("t", "a").problem == "day"

@@ -57,6 +57,10 @@ def _forget_after_commit(session: Session) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that run `session.info["after_commit"]` callables once their commit succeeded."""
+    # Every mapped class must be known before the first flush resolves foreign keys, whatever
+    # subset of the code this process (an API, a worker, a CLI command) has imported.
+    import spendsync.db.models  # noqa: F401
+
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     event.listen(factory, "after_commit", _run_after_commit)
     event.listen(factory, "after_soft_rollback", lambda session, _tx: _forget_after_commit(session))

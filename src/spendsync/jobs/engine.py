@@ -54,6 +54,12 @@ def dbos_config(settings: Settings) -> DBOSConfig:
     }
 
 
+def migrate_jobs_database(settings: Settings) -> None:
+    """Create or upgrade the job engine's tables, so API-only processes can enqueue before any
+    worker has started (`spendsync db upgrade` and `serve` call it)."""
+    DBOS.migrate(settings.resolved_jobs_database_url(), schema="dbos")
+
+
 def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) -> None:
     """Start DBOS in this process: it recovers its own unfinished workflows, then dequeues."""
     global _context

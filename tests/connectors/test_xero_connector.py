@@ -1,0 +1,249 @@
+"""The Xero connector end to end against the Xero sandbox over a real loopback socket: the
+OAuth redirect flow from the connection's linkUrl, reference data, every write, an update,
+an attachment — checked in the sandbox's own Xero API afterwards."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from spendsync.app import create_app
+from spendsync.config import Settings
+from spendsync.jobs.engine import JobQueue
+from tests.conftest import PUBLIC_URL, auth
+from tests.expenses.test_expense_sync import wait_for_sync
+from tests.reference.test_reference_data import wait_for_pulls
+
+CLIENT_ID = "spendsync-test-app"
+CLIENT_SECRET = "test-secret"
+
+
+@pytest.fixture
+def xero_api(
+    settings: Settings, engine: Engine, worker: JobQueue, sandbox_url: str
+) -> Iterator[TestClient]:
+    configured = settings.model_copy(
+        update={
+            "xero_client_id": CLIENT_ID,
+            "xero_client_secret": SecretStr(CLIENT_SECRET),
+            "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
+            "xero_token_url": f"{sandbox_url}/connect/token",
+            "xero_connections_url": f"{sandbox_url}/connections",
+            "xero_api_url": f"{sandbox_url}/api.xro/2.0",
+        }
+    )
+    # The worker opens connectors with its own settings: give it the same Xero app.
+    from spendsync.jobs import engine as jobs_engine
+
+    context = jobs_engine.worker_context()
+    original = context.settings
+    object.__setattr__(
+        context,
+        "settings",
+        original.model_copy(
+            update={
+                k: getattr(configured, k)
+                for k in (
+                    "xero_client_id",
+                    "xero_client_secret",
+                    "xero_authorize_url",
+                    "xero_token_url",
+                    "xero_connections_url",
+                    "xero_api_url",
+                )
+            }
+        ),
+    )
+    try:
+        with TestClient(
+            create_app(configured, engine, worker), raise_server_exceptions=False
+        ) as client:
+            yield client
+    finally:
+        object.__setattr__(context, "settings", original)
+
+
+def link(api: TestClient, headers: dict[str, str]) -> dict[str, Any]:
+    company = api.post("/companies", json={"name": "Demo UK"}, headers=headers).json()
+    conn = api.post(
+        f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}, headers=headers
+    ).json()
+    start = urlparse(conn["linkUrl"])
+    to_xero = api.get(f"{start.path}?{start.query}", follow_redirects=False)
+    assert to_xero.status_code == 302
+    consent = httpx.get(to_xero.headers["location"], follow_redirects=False)  # the real socket
+    assert consent.status_code in (302, 303), consent.text
+    back = urlparse(consent.headers["location"])
+    assert f"{back.scheme}://{back.netloc}{back.path}" == f"{PUBLIC_URL}/link/callback/xero"
+    assert "code" in parse_qs(back.query)
+    done = api.get(f"{back.path}?{back.query}")
+    assert done.status_code == 200, done.text
+    assert "connected" in done.text
+    linked = api.get(f"/companies/{company['id']}/connections/{conn['id']}", headers=headers).json()
+    assert linked["status"] == "Linked"
+    return {"id": company["id"], "headers": headers, "connection": conn["id"]}
+
+
+def test_link_read_write_update_attach(xero_api: TestClient, new_key, sandbox_url: str) -> None:
+    api = xero_api
+    company = link(api, auth(new_key().key))
+    wait_for_pulls(api, company, 5)
+    info = api.get(f"/companies/{company['id']}/data/info", headers=company["headers"]).json()
+    assert info["baseCurrency"] == "GBP"
+    options = api.get(
+        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
+    ).json()
+    accounts = {a["name"]: a for a in options["accounts"]}
+    assert accounts["Company Card"]["isBankAccount"] is True
+    assert "Old Expenses" not in accounts
+    travel = accounts["Travel - National"]["id"]
+    card = accounts["Company Card"]["id"]
+    suppliers = api.get(
+        f"/companies/{company['id']}/data/suppliers",
+        params={"query": "supplierName=Pret A Manger"},
+        headers=company["headers"],
+    ).json()
+    pret = suppliers["results"][0]["id"]
+    base = f"/companies/{company['id']}/sync/expenses"
+    items = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "Payment",
+            "issueDate": "2026-11-02",
+            "currency": "GBP",
+            "merchantName": "Pret A Manger",
+            "bankAccountRef": {"id": card},
+            "contactRef": {"id": pret},
+            "lines": [
+                {
+                    "netAmount": 10,
+                    "taxAmount": 2,
+                    "taxRateRef": {"id": "INPUT2"},
+                    "accountRef": {"id": travel},
+                }
+            ],
+        }
+    ]
+    sync_id = api.post(
+        f"{base}/expense-transactions", json=items, headers=company["headers"]
+    ).json()["syncId"]
+    status = wait_for_sync(api, company, sync_id)
+    transactions = api.get(
+        f"{base}/syncs/{sync_id}/transactions", headers=company["headers"]
+    ).json()["results"]
+    assert status["syncStatusCode"] == 2000, transactions
+    assert transactions[0]["status"] == "Completed"
+
+
+def _ready(api: TestClient, new_key: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """A linked company with its reference data read; returns it and useful ids."""
+    company = link(api, auth(new_key().key))
+    wait_for_pulls(api, company, 5)
+    options = api.get(
+        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
+    ).json()
+    accounts = {a["name"]: a["id"] for a in options["accounts"]}
+    return company, {"card": accounts["Company Card"], "travel": accounts["Travel - National"]}
+
+
+def _payment(ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "Payment",
+        "issueDate": "2026-11-04",
+        "currency": "GBP",
+        "merchantName": "Pret A Manger",
+        "bankAccountRef": {"id": ids["card"]},
+        "lines": [
+            {
+                "netAmount": 7,
+                "taxAmount": 1.4,
+                "taxRateRef": {"id": "INPUT2"},
+                "accountRef": {"id": ids["travel"]},
+            }
+        ],
+    }
+
+
+def _sandbox_count(sandbox_url: str, tenant: str, collection: str) -> int:
+    token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID}).json()[
+        "access_token"
+    ]
+    response = httpx.get(
+        f"{sandbox_url}/api.xro/2.0/{collection}",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "xero-tenant-id": tenant,
+            "Accept": "application/json",
+        },
+    )
+    return len(response.json()[collection])
+
+
+def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
+    xero_api: TestClient, new_key, sandbox_url: str
+) -> None:
+    company, ids = _ready(xero_api, new_key)
+    faults = {
+        "method": "PUT",
+        "path": "/api.xro/2.0/BankTransactions",
+        "faults": [
+            {"kind": "rate_limit", "retry_after_seconds": 0.2},
+            {"kind": "error", "status": 503},
+            {"kind": "expired_token"},
+            {"kind": "rate_limit", "retry_after_seconds": 0.1, "problem": "concurrent"},
+        ],
+    }
+    assert httpx.post(f"{sandbox_url}/_control/faults", json=faults).status_code == 201
+    items = [_payment(ids) for _ in range(3)]
+    base = f"/companies/{company['id']}/sync/expenses"
+    sync_id = xero_api.post(
+        f"{base}/expense-transactions", json=items, headers=company["headers"]
+    ).json()["syncId"]
+    assert wait_for_sync(xero_api, company, sync_id)["syncStatusCode"] == 2000
+    info = xero_api.get(f"/companies/{company['id']}/data/info", headers=company["headers"]).json()
+    # Every fault was met, and the three payments exist exactly once.
+    assert _sandbox_count(sandbox_url, info["accountingPlatformRef"], "BankTransactions") == 3
+    counters = httpx.get(f"{sandbox_url}/_control/counters").json()
+    assert counters["injectedFaults"] == {"rate_limit": 2, "error": 1, "expired_token": 1}
+
+
+def test_revoked_access_deauthorizes_the_connection(
+    xero_api: TestClient, new_key, sandbox_url: str
+) -> None:
+    company, ids = _ready(xero_api, new_key)
+    token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID}).json()[
+        "access_token"
+    ]
+    connections = httpx.get(
+        f"{sandbox_url}/connections", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    for connection in connections:  # the organisation disconnects the app in Xero
+        httpx.delete(
+            f"{sandbox_url}/connections/{connection['id']}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    base = f"/companies/{company['id']}/sync/expenses"
+    sync_id = xero_api.post(
+        f"{base}/expense-transactions", json=[_payment(ids)], headers=company["headers"]
+    ).json()["syncId"]
+    status = wait_for_sync(xero_api, company, sync_id)
+    assert status["syncStatusCode"] == 5130
+    transaction = xero_api.get(
+        f"{base}/syncs/{sync_id}/transactions", headers=company["headers"]
+    ).json()["results"][0]
+    assert transaction["status"] == "PushError"
+    assert "refused our access" in transaction["message"]
+    connection = xero_api.get(
+        f"/companies/{company['id']}/connections/{company['connection']}",
+        headers=company["headers"],
+    ).json()
+    assert connection["status"] == "Deauthorized"

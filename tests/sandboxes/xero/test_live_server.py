@@ -1,0 +1,140 @@
+"""End to end over a real loopback socket, the way the Xero connector will talk to it."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import uvicorn
+
+from spendsync.sandboxes.control import RateLimits
+from spendsync.sandboxes.xero import create_app
+from spendsync.sandboxes.xero.app import DEFAULT_APP, XeroSandboxConfig
+from spendsync.sandboxes.xero.seed import UK_TENANT_ID
+from tests.sandboxes.xero.conftest import spend
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def base_url() -> Iterator[str]:
+    config = XeroSandboxConfig(
+        auto_consent=True,
+        clock_scale=60,  # a sandbox minute lasts one real second
+        rate_limits=RateLimits(per_minute=3),
+    )
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(config),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "sandbox did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+def test_connector_style_session_over_loopback(base_url: str) -> None:
+    redirect = DEFAULT_APP.redirect_uris[0]
+    with httpx.Client(base_url=base_url, timeout=5) as http:
+        authorize = http.get(
+            "/identity/connect/authorize",
+            params={
+                "response_type": "code",
+                "client_id": DEFAULT_APP.client_id,
+                "redirect_uri": redirect,
+                "scope": "offline_access accounting.transactions accounting.settings "
+                "accounting.attachments accounting.contacts",
+                "state": "s",
+            },
+        )
+        assert authorize.status_code == 302
+        code = parse_qs(urlsplit(authorize.headers["location"]).query)["code"][0]
+        tokens = http.post(
+            "/connect/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect},
+            auth=(DEFAULT_APP.client_id, DEFAULT_APP.client_secret or ""),
+        ).json()
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        [connection] = http.get("/connections", headers=bearer).json()
+        assert connection["tenantId"] == UK_TENANT_ID
+        api = {**bearer, "xero-tenant-id": connection["tenantId"], "Accept": "application/json"}
+
+        created = http.put(
+            "/api.xro/2.0/BankTransactions",
+            json={"BankTransactions": [spend()]},
+            headers={**api, "Idempotency-Key": "live-1"},
+        )
+        assert created.status_code == 200, created.text
+        identifier = created.json()["BankTransactions"][0]["BankTransactionID"]
+        receipt = http.put(
+            f"/api.xro/2.0/BankTransactions/{identifier}/Attachments/receipt.pdf",
+            content=b"%PDF-1.4 receipt",
+            headers={**api, "Content-Type": "application/pdf"},
+        )
+        assert receipt.status_code == 200
+
+        # The third call of the (scaled) minute was the attachment; the next one is throttled
+        # and Retry-After is given in real seconds, so honouring it is enough to get through.
+        http.get("/api.xro/2.0/Organisation", headers=api)
+        limited = http.get("/api.xro/2.0/Organisation", headers=api)
+        assert limited.status_code == 429
+        assert limited.headers["X-Rate-Limit-Problem"] == "minute"
+        time.sleep(int(limited.headers["Retry-After"]))
+        assert http.get("/api.xro/2.0/Organisation", headers=api).status_code == 200
+
+        # A hung upstream: the client's own timeout fires first.
+        http.post(
+            "/_control/faults",
+            json={
+                "path": "/api.xro/2.0/Contacts",
+                "faults": [{"kind": "timeout", "delay_seconds": 600}],
+            },
+        )
+        http.put("/_control/limits", json={"per_minute": 100})
+        with pytest.raises(httpx.ReadTimeout):
+            http.get("/api.xro/2.0/Contacts", headers=api, timeout=0.5)
+        counters = http.get("/_control/counters").json()
+        assert counters["injectedFaults"] == {"timeout": 1}
+        assert counters["tooManyRequestsServed"] == 1
+
+
+def test_serve_runs_uvicorn_with_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi import FastAPI
+
+    from spendsync.sandboxes.xero import app as app_module
+
+    calls: list[tuple[object, str, int]] = []
+
+    def fake_run(app: object, *, host: str, port: int, **_: object) -> None:
+        calls.append((app, host, port))
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+    app_module.serve("127.0.0.1", 8765, XeroSandboxConfig(auto_consent=True))
+    [(app, host, port)] = calls
+    assert isinstance(app, FastAPI)
+    assert (host, port) == ("127.0.0.1", 8765)
+    assert app_module.sandbox_of(app).identity.consent.auto is True
