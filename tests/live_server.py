@@ -28,8 +28,10 @@ def running_server(
     jobs_database_url: str | None = None,
     worker: bool = True,
     timeout: float = 30.0,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    port = free_port()
+    port = port or free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -40,6 +42,7 @@ def running_server(
     }
     if jobs_database_url:
         env["SPENDSYNC_JOBS_DATABASE_URL"] = jobs_database_url
+    env.update(extra_env or {})
     log = (data_dir / "server.log").open("wb")
     process = subprocess.Popen(
         [
