@@ -80,8 +80,12 @@ class RecordingLedger:
     def get_company_info(self) -> CompanyInformation:
         return CompanyInformation(company_name="Recorded", base_currency="GBP")
 
+    defect: bool = False
+
     def push(self, items: list[PushItem]) -> list[PushOutcome]:
         with self.lock:
+            if self.defect:
+                raise ValueError("a bug in a connector")
             if self.unavailable_calls > 0:
                 self.unavailable_calls -= 1
                 raise Transient("Rate limit exceeded", retry_after=0.1)

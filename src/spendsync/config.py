@@ -90,6 +90,17 @@ class Settings(BaseSettings):
         default="https://api.xero.com/api.xro/2.0", description="Xero's Accounting API."
     )
 
+    xero_calls_per_minute: int = Field(
+        default=60, ge=1, description="Calls per tenant per minute (Xero's limit: 60)."
+    )
+    xero_minute_seconds: float = Field(
+        default=60, gt=0, description="Length of a rate-limit 'minute' (benchmarks scale it)."
+    )
+    xero_calls_per_day: int = Field(default=5000, ge=1, description="Calls per tenant per day.")
+    xero_max_concurrent_calls: int = Field(
+        default=5, ge=1, description="Calls in flight per tenant (Xero's limit: 5)."
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

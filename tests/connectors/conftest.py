@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 import uvicorn
@@ -19,8 +21,9 @@ CLIENT_ID = "spendsync-test-app"
 CLIENT_SECRET = "test-secret"
 
 
-@pytest.fixture
-def sandbox_url() -> Iterator[str]:
+@contextmanager
+def running_xero_sandbox(**overrides: Any) -> Iterator[str]:
+    """A Xero sandbox on a free loopback port, with the test app registered."""
     config = XeroSandboxConfig(
         apps=[
             AppRegistration(
@@ -31,6 +34,7 @@ def sandbox_url() -> Iterator[str]:
             )
         ],
         auto_consent=True,
+        **overrides,
     )
     port = free_port()
     server = uvicorn.Server(
@@ -42,6 +46,14 @@ def sandbox_url() -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def sandbox_url() -> Iterator[str]:
+    with running_xero_sandbox() as url:
+        yield url

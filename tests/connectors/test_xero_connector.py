@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -17,58 +18,47 @@ from sqlalchemy import Engine
 
 from spendsync.app import create_app
 from spendsync.config import Settings
+from spendsync.jobs import engine as jobs_engine
 from spendsync.jobs.engine import JobQueue
+from spendsync.sandboxes.control import RateLimits
 from tests.conftest import PUBLIC_URL, auth
+from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET, running_xero_sandbox
 from tests.expenses.test_expense_sync import wait_for_sync
 from tests.reference.test_reference_data import wait_for_pulls
 
-CLIENT_ID = "spendsync-test-app"
-CLIENT_SECRET = "test-secret"
+
+@contextmanager
+def spendsync_on(
+    settings: Settings, engine: Engine, worker: JobQueue, sandbox_url: str, **extra: Any
+) -> Iterator[TestClient]:
+    """spendsync's API (and this process's worker) configured for the sandbox's Xero app."""
+    xero: dict[str, Any] = {
+        "xero_client_id": CLIENT_ID,
+        "xero_client_secret": SecretStr(CLIENT_SECRET),
+        "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
+        "xero_token_url": f"{sandbox_url}/connect/token",
+        "xero_connections_url": f"{sandbox_url}/connections",
+        "xero_api_url": f"{sandbox_url}/api.xro/2.0",
+        **extra,
+    }
+    context = jobs_engine.worker_context()
+    original = context.settings
+    # The worker opens connectors with its own settings: give it the same Xero app.
+    object.__setattr__(context, "settings", original.model_copy(update=xero))
+    try:
+        app = create_app(settings.model_copy(update=xero), engine, worker)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client
+    finally:
+        object.__setattr__(context, "settings", original)
 
 
 @pytest.fixture
 def xero_api(
     settings: Settings, engine: Engine, worker: JobQueue, sandbox_url: str
 ) -> Iterator[TestClient]:
-    configured = settings.model_copy(
-        update={
-            "xero_client_id": CLIENT_ID,
-            "xero_client_secret": SecretStr(CLIENT_SECRET),
-            "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
-            "xero_token_url": f"{sandbox_url}/connect/token",
-            "xero_connections_url": f"{sandbox_url}/connections",
-            "xero_api_url": f"{sandbox_url}/api.xro/2.0",
-        }
-    )
-    # The worker opens connectors with its own settings: give it the same Xero app.
-    from spendsync.jobs import engine as jobs_engine
-
-    context = jobs_engine.worker_context()
-    original = context.settings
-    object.__setattr__(
-        context,
-        "settings",
-        original.model_copy(
-            update={
-                k: getattr(configured, k)
-                for k in (
-                    "xero_client_id",
-                    "xero_client_secret",
-                    "xero_authorize_url",
-                    "xero_token_url",
-                    "xero_connections_url",
-                    "xero_api_url",
-                )
-            }
-        ),
-    )
-    try:
-        with TestClient(
-            create_app(configured, engine, worker), raise_server_exceptions=False
-        ) as client:
-            yield client
-    finally:
-        object.__setattr__(context, "settings", original)
+    with spendsync_on(settings, engine, worker, sandbox_url) as client:
+        yield client
 
 
 def link(api: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -247,3 +237,28 @@ def test_revoked_access_deauthorizes_the_connection(
         headers=company["headers"],
     ).json()
     assert connection["status"] == "Deauthorized"
+
+
+@pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])
+def test_calls_stay_inside_the_tenant_limits(
+    settings: Settings, engine: Engine, worker: JobQueue, new_key, throttled: bool, violations: bool
+) -> None:
+    # Xero's limits on a scaled clock ("a minute" = 1 s); the sandbox counts violations but
+    # serves them, so both runs do the same work.
+    limits = RateLimits(per_minute=6, minute_seconds=1.0, concurrent=2, enforce=False)
+    ours = (
+        {"xero_calls_per_minute": 5, "xero_minute_seconds": 1.0, "xero_max_concurrent_calls": 1}
+        if throttled
+        else {"xero_calls_per_minute": 100_000, "xero_max_concurrent_calls": 100}
+    )
+    with (
+        running_xero_sandbox(rate_limits=limits) as url,
+        spendsync_on(settings, engine, worker, url, **ours) as api,
+    ):
+        company = link(api, auth(new_key().key))
+        wait_for_pulls(api, company, 5)
+        api.post(f"/companies/{company['id']}/data/all", headers=company["headers"])
+        wait_for_pulls(api, company, 10)
+        counters = httpx.get(f"{url}/_control/counters").json()
+    assert counters["requestsTotal"] > 12
+    assert (counters["limitViolations"] > 0) is violations, counters

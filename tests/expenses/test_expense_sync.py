@@ -313,3 +313,16 @@ def test_other_clients_see_no_syncs(api: TestClient, company, new_key) -> None:
         == 404
     )
     wait_for_sync(api, company, sync_id)
+
+
+def test_a_connector_defect_fails_the_batch_instead_of_hanging(
+    api: TestClient, company, ledger: RecordingLedger
+) -> None:
+    ledger.defect = True
+    sync_id = api.post(
+        f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+    ).json()["syncId"]
+    status = wait_for_sync(api, company, sync_id)
+    assert status["syncStatusCode"] == 5130
+    [transaction] = transactions(api, company, sync_id).values()
+    assert transaction["message"] == "Internal error while pushing: ValueError"

@@ -109,3 +109,16 @@ def run_pull(context: LedgerContext, pull_id: str) -> None:
         pull.records_read = len(read.records)
         _finish(pull, PullStatus.COMPLETE)
         session.commit()
+
+
+def fail_pull(context: LedgerContext, pull_id: str, message: str) -> None:
+    with context.session_factory() as session:
+        pull = session.get(PullOperation, pull_id)
+        if pull is not None and pull.completed is None:
+            status = (
+                PullStatus.RATE_LIMIT_ERROR
+                if "rate limit" in message.lower()
+                else PullStatus.FETCH_ERROR
+            )
+            _finish(pull, status, message)
+            session.commit()

@@ -8,6 +8,8 @@ stable ids) and the runner's own per-transaction state make that repeat harmless
 
 from __future__ import annotations
 
+import logging
+
 from dbos import DBOS
 from dbos._error import DBOSMaxStepRetriesExceeded
 
@@ -15,6 +17,8 @@ from spendsync.connectors.errors import Transient
 from spendsync.jobs.engine import SYNC_WORKFLOW, worker_context
 from spendsync.syncs import runner
 from spendsync.webhooks.tasks import enqueue_delivery
+
+logger = logging.getLogger("spendsync.syncs")
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -53,6 +57,10 @@ def run_sync_workflow(sync_id: str) -> None:
             # with its last message (they may be sent again); the rest of the sync goes on.
             last = exc.errors[-1] if exc.errors else exc
             fail_batch_step(sync_id, batch, f"The platform did not accept the push: {last}")
+        except Exception as exc:
+            # A defect, not a platform answer: fail the batch loudly rather than leave it hanging.
+            logger.exception("sync %s: unexpected error pushing a batch", sync_id)
+            fail_batch_step(sync_id, batch, f"Internal error while pushing: {type(exc).__name__}")
     for delivery_id in finish_sync_step(sync_id):
         enqueue_delivery(delivery_id)
 

@@ -31,6 +31,7 @@ from spendsync.connectors.base import (
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
 from spendsync.connectors.reference import LedgerRecord, ReferenceDataType, ReferenceRead
+from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.connectors.xero import auth, mapping
 from spendsync.expenses.schemas import (
     AdjustmentTransactionRequest,
@@ -91,6 +92,16 @@ class XeroLedger:
         self._app = app
         self._credentials = CredentialStore(context, connection.id)
         self._http = httpx.Client(base_url=app.api_url, timeout=60)
+        settings = context.settings
+        self._throttle = throttle_for(
+            "xero",
+            Limits(
+                calls=settings.xero_calls_per_minute,
+                period_seconds=settings.xero_minute_seconds,
+                calls_per_day=settings.xero_calls_per_day,
+                concurrent=settings.xero_max_concurrent_calls,
+            ),
+        )
         self._tracking_options: dict[str, tuple[str, str]] | None = None
         self._account_codes: dict[str, str] | None = None
         self._base_currency: str | None = None
@@ -159,9 +170,15 @@ class XeroLedger:
                 **(headers or {}),
             }
             try:
-                response = self._http.request(
-                    method, path, params=params, json=json, content=content, headers=request_headers
-                )
+                with self._throttle.slot(tenant):
+                    response = self._http.request(
+                        method,
+                        path,
+                        params=params,
+                        json=json,
+                        content=content,
+                        headers=request_headers,
+                    )
             except httpx.TimeoutException as exc:
                 raise Transient(f"Xero did not answer in time: {exc}") from exc
             except httpx.TransportError as exc:
