@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -42,14 +43,16 @@ def _libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def throwaway_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, purpose: str
 ) -> Iterator[str]:
+    """A new empty database of the run's engine: a SQLite file, or a PostgreSQL database that
+    is dropped afterwards."""
     if request.config.getoption("--db") == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'spendsync.db'}"
+        yield f"sqlite:///{tmp_path_factory.mktemp(purpose) / f'{purpose}.sqlite'}"
         return
-    name = f"spendsync_test_{uuid.uuid4().hex[:12]}"
+    name = f"spendsync_{purpose}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -57,6 +60,14 @@ def database_url(
     finally:
         with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with throwaway_database(request, tmp_path_factory, "test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -81,17 +92,8 @@ def jobs_database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """The job engine's system database, of the same kind as the main one."""
-    if request.config.getoption("--db") == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('jobs') / 'jobs.sqlite'}"
-        return
-    name = f"spendsync_jobs_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq_url(PG_ADMIN_URL), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_database(request, tmp_path_factory, "jobs") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -173,11 +173,9 @@ def list_suppliers(
     records, total = service.page_contacts(
         session, client_id, str(companyId), ReferenceDataType.SUPPLIERS, params
     )
+    results = [supplier_to_schema(c, m) for c, m in records]
     return Suppliers.model_validate(
-        {
-            "results": [supplier_to_schema(c, m) for c, m in records],
-            **paging_info(f"/companies/{companyId}/data/suppliers", params, total),
-        }
+        {"results": results, **paging_info(f"/companies/{companyId}/data/suppliers", params, total)}
     )
 
 
