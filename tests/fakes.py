@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy import Engine, update
 
 from spendsync.connections.models import Connection, ConnectionStatus
 from spendsync.connectors.base import CompanyInformation, PlatformRecord, PushItem, PushOutcome
-from spendsync.connectors.errors import Transient
+from spendsync.connectors.errors import RecordValidation, Transient
 from spendsync.connectors.reference import (
     AccountType,
     BankKind,
@@ -76,6 +76,19 @@ class RecordingLedger:
 
     def close(self) -> None:
         pass
+
+    saved_contacts: list[LedgerContact] = field(default_factory=list)
+
+    def save_contact(
+        self, data_type: ReferenceDataType, contact: LedgerContact, existing_id: str | None
+    ) -> LedgerContact:
+        if contact.name == "REJECT":
+            raise RecordValidation(
+                "The contact name REJECT is already assigned to another contact."
+            )
+        saved = replace(contact, id=existing_id or f"C-{len(self.saved_contacts) + 1}")
+        self.saved_contacts.append(saved)
+        return saved
 
     def get_company_info(self) -> CompanyInformation:
         return CompanyInformation(company_name="Recorded", base_currency="GBP")

@@ -30,6 +30,7 @@ from spendsync.integrations.routes import router as integrations_router
 from spendsync.jobs.engine import JobQueue
 from spendsync.link.routes import router as link_router
 from spendsync.mapping.routes import router as mapping_router
+from spendsync.pushes.routes import router as pushes_router
 from spendsync.reference.routes import router as reference_router
 from spendsync.syncs.routes import router as syncs_router
 from spendsync.webhooks.routes import router as webhooks_router
@@ -84,6 +85,7 @@ def create_app(
         attachments_router,
         mapping_router,
         reference_router,
+        pushes_router,
         integrations_router,
         webhooks_router,
         link_router,

@@ -262,3 +262,43 @@ def test_calls_stay_inside_the_tenant_limits(
         counters = httpx.get(f"{url}/_control/counters").json()
     assert counters["requestsTotal"] > 12
     assert (counters["limitViolations"] > 0) is violations, counters
+
+
+def test_suppliers_are_created_and_updated_in_xero(
+    xero_api: TestClient, new_key, sandbox_url: str
+) -> None:
+    company = link(xero_api, auth(new_key().key))
+    connection = f"/companies/{company['id']}/connections/{company['connection']}"
+    created = xero_api.post(
+        f"{connection}/push/suppliers",
+        json={"supplierName": "Card Provider Ltd", "defaultCurrency": "GBP", "status": "Active"},
+        headers=company["headers"],
+    ).json()
+    assert created["status"] == "Success", created
+    supplier_id = created["changes"][0]["recordRef"]["id"]
+    renamed = xero_api.put(
+        f"{connection}/push/suppliers/{supplier_id}",
+        json={"supplierName": "Card Provider Limited", "status": "Active"},
+        headers=company["headers"],
+    ).json()
+    assert renamed["status"] == "Success", renamed
+    duplicate = xero_api.post(
+        f"{connection}/push/suppliers",
+        json={"supplierName": "Pret A Manger", "status": "Active"},
+        headers=company["headers"],
+    ).json()
+    assert duplicate["status"] == "Failed"  # Xero's own rule: contact names are unique
+    assert "Pret A Manger" in duplicate["errorMessage"]
+    token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID}).json()
+    tenant = xero_api.get(
+        f"/companies/{company['id']}/data/info", headers=company["headers"]
+    ).json()
+    contact = httpx.get(
+        f"{sandbox_url}/api.xro/2.0/Contacts/{supplier_id}",
+        headers={
+            "Authorization": f"Bearer {token['access_token']}",
+            "xero-tenant-id": tenant["accountingPlatformRef"],
+            "Accept": "application/json",
+        },
+    ).json()["Contacts"][0]
+    assert contact["Name"] == "Card Provider Limited"

@@ -14,7 +14,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
-from spendsync.connectors.reference import ReferenceDataType, ReferenceRead
+from spendsync.connectors.reference import LedgerContact, ReferenceDataType, ReferenceRead
 
 
 class TransactionKind(enum.StrEnum):
@@ -126,6 +126,13 @@ class LinkedLedger(Protocol):
         ...
 
     def push(self, items: Sequence[PushItem]) -> list[PushOutcome]: ...
+
+    def save_contact(
+        self, data_type: ReferenceDataType, contact: LedgerContact, existing_id: str | None
+    ) -> LedgerContact:
+        """Create (or, with `existing_id`, update) a supplier or customer; returns it as the
+        platform stored it. RecordValidation carries the platform's reason for refusing it."""
+        ...
 
     def attach(
         self, record: PlatformRecord, file_name: str, content_type: str, content: bytes

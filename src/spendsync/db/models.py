@@ -8,6 +8,7 @@ from spendsync.connections.models import Connection
 from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
 from spendsync.link.models import AuthorizationRequest
+from spendsync.pushes.models import PushOperation
 from spendsync.reference.models import PullOperation, ReferenceRecord
 from spendsync.syncs.models import PostedTransaction, Sync, SyncTransaction
 from spendsync.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -25,6 +26,7 @@ __all__ = [
     "IdempotencyRecord",
     "PostedTransaction",
     "PullOperation",
+    "PushOperation",
     "ReferenceRecord",
     "Sync",
     "SyncTransaction",

@@ -29,8 +29,13 @@ from spendsync.connectors.base import (
     TransactionKind,
 )
 from spendsync.connectors.credentials import CredentialStore
-from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
-from spendsync.connectors.reference import LedgerRecord, ReferenceDataType, ReferenceRead
+from spendsync.connectors.errors import AuthFailure, NotSupported, RecordValidation, Transient
+from spendsync.connectors.reference import (
+    LedgerContact,
+    LedgerRecord,
+    ReferenceDataType,
+    ReferenceRead,
+)
 from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.connectors.xero import auth, mapping
 from spendsync.expenses.schemas import (
@@ -413,6 +418,24 @@ class XeroLedger:
             item.transaction_id,
             record=PlatformRecord(record_type, str(record_id), result.get("UpdatedDateUTC")),
         )
+
+    def save_contact(
+        self, data_type: ReferenceDataType, contact: LedgerContact, existing_id: str | None
+    ) -> LedgerContact:
+        body = mapping.contact_to_xero(contact)
+        key = hashlib.sha256(f"{existing_id}:{sorted(body.items())}".encode()).hexdigest()[:64]
+        if existing_id:
+            path, method, body = (
+                f"/Contacts/{existing_id}",
+                "POST",
+                {**body, "ContactID": existing_id},
+            )
+        else:
+            path, method = "/Contacts", "PUT"
+        [result] = self._write(method, path, "Contacts", [body], key)
+        if isinstance(result, str):
+            raise RecordValidation(result)
+        return mapping.contact_from_xero(result)
 
     def attach(
         self, record: PlatformRecord, file_name: str, content_type: str, content: bytes

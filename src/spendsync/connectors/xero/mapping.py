@@ -184,6 +184,20 @@ def contact_from_xero(raw: dict[str, Any]) -> LedgerContact:
     )
 
 
+def contact_to_xero(contact: LedgerContact) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "Name": contact.name,
+        "ContactStatus": "ACTIVE" if contact.status is RecordStatus.ACTIVE else "ARCHIVED",
+    }
+    if contact.email:
+        body["EmailAddress"] = contact.email
+    if contact.tax_number:
+        body["TaxNumber"] = contact.tax_number
+    if contact.currency:
+        body["DefaultCurrency"] = contact.currency
+    return body
+
+
 def company_info_from_xero(raw: dict[str, Any]) -> CompanyInformation:
     year_end_month = raw.get("FinancialYearEndMonth")
     year_end_day = raw.get("FinancialYearEndDay")
