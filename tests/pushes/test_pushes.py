@@ -60,8 +60,6 @@ def test_create_update_and_log(api: TestClient, company, ledger: RecordingLedger
         f"/companies/{company['id']}/push/{body['pushOperationKey']}", headers=company["headers"]
     ).json()
     assert one["status"] == "Success"
-    # The new supplier is usable at once, before the next read of the ledger.
-    api.post(f"/companies/{company['id']}/data/queue/suppliers", headers=company["headers"])
 
 
 def test_bad_bodies_and_other_clients(api: TestClient, company, new_key) -> None:
