@@ -128,6 +128,14 @@ def sandbox(
     serve(host, port, XeroSandboxConfig(auto_consent=auto_consent))
 
 
+@app.command("integrations")
+def integrations() -> None:
+    """Print the integrations matrix (Markdown) from the connectors' declared capabilities."""
+    from spendsync.integrations.matrix import render_markdown
+
+    print(render_markdown())
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
