@@ -164,6 +164,15 @@ def link_company(
 # A small UK chart of accounts, tax rates, tracking and contacts, as a ledger reports them.
 ACCOUNTS = [
     LedgerAccount(
+        "acc-usd-card",
+        "USD Card",
+        AccountType.LIABILITY,
+        "Liability.CreditCard",
+        "USD",
+        "801",
+        BankKind.CREDIT_CARD,
+    ),
+    LedgerAccount(
         "acc-card",
         "Company Card",
         AccountType.LIABILITY,

@@ -183,3 +183,35 @@ def test_a_record_archived_in_the_ledger_is_reported(
     assert (
         errors["Items[0].Lines[0].AccountRef"] == "Account acc-travel was not found in the ledger."
     )
+
+
+def test_currency_rules(api: TestClient, read_company) -> None:
+    usd_on_gbp_card = payment(
+        currency="USD", bankAccountRef={"id": "acc-card"}, lines=[line("acc-travel")]
+    )
+    eur_on_usd_card = payment(
+        currency="EUR", bankAccountRef={"id": "acc-usd-card"}, lines=[line("acc-travel")]
+    )
+    errors = errors_of(
+        api.post(
+            f"{base(read_company)}/expense-transactions",
+            json=[usd_on_gbp_card, eur_on_usd_card],
+            headers=read_company["headers"],
+        )
+    )
+    assert errors["Items[0].Currency"] == (
+        "The transaction is in USD but the bank account Company Card holds GBP; record it in GBP."
+    )
+    assert errors["Items[1].Currency"].startswith("Two currencies other than the base currency GBP")
+    usd_on_usd_card = payment(
+        currency="USD",
+        currencyRate=0.8,
+        bankAccountRef={"id": "acc-usd-card"},
+        lines=[line("acc-travel")],
+    )
+    accepted = api.post(
+        f"{base(read_company)}/expense-transactions",
+        json=[usd_on_usd_card],
+        headers=read_company["headers"],
+    )
+    assert accepted.status_code == 200, accepted.text

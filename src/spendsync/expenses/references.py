@@ -40,13 +40,14 @@ class ReferenceData:
 
     read: set[ReferenceDataType] = field(default_factory=set)
     records: dict[ReferenceDataType, dict[str, LedgerRecord]] = field(default_factory=dict)
+    base_currency: str | None = None
 
     def find(self, data_type: ReferenceDataType, record_id: str) -> LedgerRecord | None:
         return self.records.get(data_type, {}).get(record_id)
 
 
 def load(session: Session, connection: Connection) -> ReferenceData:
-    data = ReferenceData()
+    data = ReferenceData(base_currency=(connection.connection_info or {}).get("baseCurrency"))
     for data_type in ReferenceDataType:
         if (
             repository.latest_pull(
@@ -212,12 +213,41 @@ def _line_refs(
     return problems
 
 
+def _currencies(data: ReferenceData, payload: dict[str, Any]) -> list[Problem]:
+    """Money moves in the bank account's currency, and at most one currency other than the
+    company's base currency takes part in a transaction (Codat's FX rules)."""
+    bank_id = (payload.get("bankAccountRef") or {}).get("id")
+    bank = data.find(ReferenceDataType.CHART_OF_ACCOUNTS, str(bank_id)) if bank_id else None
+    currency = str(payload.get("currency") or "").upper()
+    if not isinstance(bank, LedgerAccount) or not currency:
+        return []
+    if currency != bank.currency:
+        base = data.base_currency
+        if base and currency != base and bank.currency != base:
+            return [
+                Problem(
+                    "Currency",
+                    f"Two currencies other than the base currency {base} cannot meet in one "
+                    f"transaction ({currency} spent from a {bank.currency} account).",
+                )
+            ]
+        return [
+            Problem(
+                "Currency",
+                f"The transaction is in {currency} but the bank account {bank.name} holds "
+                f"{bank.currency}; record it in {bank.currency}.",
+            )
+        ]
+    return []
+
+
 def check(data: ReferenceData, kind: TransactionKind, payload: dict[str, Any]) -> list[Problem]:
     """Every reference problem of one transaction (itemIds relative to the item)."""
     if kind in EXPENSE_KINDS:
         problems = _bank_account(
             data, (payload.get("bankAccountRef") or {}).get("id"), "BankAccountRef"
         )
+        problems += _currencies(data, payload)
         problems += _contact(data, payload.get("contactRef"), "ContactRef")
         return problems + _line_refs(data, kind, payload.get("lines") or [])
     if kind is TransactionKind.TRANSFER:

@@ -59,6 +59,13 @@ def run_pull(context: LedgerContext, pull_id: str) -> None:
         try:
             with closing(open_ledger(connection, context)) as ledger:
                 read = ledger.read(data_type, previous.requested if previous is not None else None)
+                if data_type is ReferenceDataType.CHART_OF_ACCOUNTS:
+                    # Accounts are judged against the base currency: keep it with them.
+                    base = ledger.get_company_info().base_currency
+                    connection.connection_info = {
+                        **(connection.connection_info or {}),
+                        "baseCurrency": base,
+                    }
         except Transient:
             pull.status = PullStatus.QUEUED
             session.commit()
