@@ -157,3 +157,15 @@ def test_transient_read_failures_are_retried(
     api.post(f"/companies/{company['id']}/data/queue/taxRates", headers=company["headers"])
     [pull] = wait_for_pulls(api, company, 1)
     assert pull["status"] == "Complete"
+
+
+def test_daily_refresh_reads_every_linked_ledger_again(api: TestClient, company, stocked) -> None:
+    from dbos import DBOS
+
+    from spendsync.db.base import utcnow
+    from spendsync.reference.schedule import daily_refresh_workflow
+
+    DBOS.start_workflow(daily_refresh_workflow, utcnow(), None).get_result()
+    pulls = wait_for_pulls(api, company, 5)
+    assert sorted(p["dataType"] for p in pulls) == sorted(t.value for t in ReferenceDataType)
+    assert {p["status"] for p in pulls} == {"Complete"}

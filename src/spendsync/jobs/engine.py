@@ -64,6 +64,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     """Start DBOS in this process: it recovers its own unfinished workflows, then dequeues."""
     global _context
     # Registers the workflows and steps with DBOS before launch.
+    from spendsync.reference import schedule as reference_schedule  # noqa: F401
     from spendsync.reference import tasks as reference_tasks  # noqa: F401
     from spendsync.syncs import tasks as sync_tasks  # noqa: F401
     from spendsync.webhooks import tasks as webhook_tasks  # noqa: F401
