@@ -82,3 +82,15 @@ def test_get_ignores_the_header(api: TestClient, new_key) -> None:
     headers = {**auth(new_key().key), "Idempotency-Key": "g"}
     assert api.get("/companies", headers=headers).status_code == 200
     assert api.get("/companies", headers=headers).headers.get("idempotent-replayed") is None
+
+
+def test_expired_keys_are_purged(api: TestClient, new_key, engine: Engine) -> None:
+    issued = new_key()
+    headers = {**auth(issued.key), "Idempotency-Key": "old"}
+    assert api.post("/companies", json={"name": "Acme"}, headers=headers).status_code == 200
+    factory = make_session_factory(engine)
+    assert store.purge_expired(factory, timedelta(hours=1)) == 0
+    assert store.purge_expired(factory, timedelta(seconds=-1)) == 1
+    # The key is free again: the same request now creates a second company.
+    assert api.post("/companies", json={"name": "Acme"}, headers=headers).status_code == 200
+    assert api.get("/companies", headers=auth(issued.key)).json()["totalResults"] == 2

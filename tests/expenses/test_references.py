@@ -105,6 +105,7 @@ def test_configuration_fills_in_missing_refs(
         "bankAccount": {"id": None},
         "supplier": {"id": None},
         "customer": {"id": None},
+        "warnings": [],
     }
     no_bank = payment(lines=[line("acc-travel")])
     del no_bank["bankAccountRef"]
@@ -123,7 +124,7 @@ def test_configuration_fills_in_missing_refs(
         "customer": {"id": "cus-1"},
     }
     assert api.post(config_url, json=config, headers=read_company["headers"]).status_code == 200
-    assert api.get(config_url, headers=read_company["headers"]).json() == config
+    assert api.get(config_url, headers=read_company["headers"]).json() == {**config, "warnings": []}
     refund = {**no_bank, "id": str(uuid.uuid4()), "type": "Refund"}
     response = api.post(
         f"{base(read_company)}/expense-transactions",
@@ -215,3 +216,26 @@ def test_currency_rules(api: TestClient, read_company) -> None:
         headers=read_company["headers"],
     )
     assert accepted.status_code == 200, accepted.text
+
+
+def test_configuration_warns_when_the_ledger_drops_a_configured_record(
+    api: TestClient, read_company, stocked: RecordingLedger
+) -> None:
+    from spendsync.connectors.reference import ReferenceDataType
+
+    config = {
+        "bankAccount": {"id": "acc-card"},
+        "supplier": {"id": "sup-1"},
+        "customer": {"id": "cus-1"},
+    }
+    api.post(f"{base(read_company)}/config", json=config, headers=read_company["headers"])
+    stocked.reference[ReferenceDataType.SUPPLIERS] = []
+    api.post(
+        f"/companies/{read_company['id']}/data/queue/suppliers", headers=read_company["headers"]
+    )
+    wait_for_pulls(api, read_company, 6)
+    shown = api.get(f"{base(read_company)}/config", headers=read_company["headers"]).json()
+    assert shown["supplier"] == {"id": "sup-1"}
+    assert shown["warnings"] == [
+        {"itemId": "Supplier.Id", "message": "The supplier sup-1 was not found in the ledger."}
+    ]

@@ -7,7 +7,12 @@ from fastapi import APIRouter
 from spendsync.api.deps import ClientIdDep, SessionDep
 from spendsync.api.responses import error_responses
 from spendsync.configuration import service
-from spendsync.configuration.schemas import CompanyConfiguration, configuration_to_schema
+from spendsync.configuration.schemas import (
+    CompanyConfiguration,
+    CompanyConfigurationWithWarnings,
+    ConfigurationWarning,
+    configuration_to_schema,
+)
 
 router = APIRouter(tags=["Configuration"])
 PATH = "/companies/{companyId}/sync/expenses/config"
@@ -17,15 +22,20 @@ PATH = "/companies/{companyId}/sync/expenses/config"
     PATH,
     operation_id="get-company-configuration",
     summary="Get company configuration",
-    response_model=CompanyConfiguration,
-    responses=error_responses(400, 404),
+    response_model=CompanyConfigurationWithWarnings,
+    responses=error_responses(400, 404, 409),
 )
 def get_company_configuration(
     companyId: UUID,  # noqa: N803 - Codat's parameter name
     session: SessionDep,
     client_id: ClientIdDep,
-) -> CompanyConfiguration:
-    return configuration_to_schema(service.get_configuration(session, client_id, str(companyId)))
+) -> CompanyConfigurationWithWarnings:
+    row = service.get_configuration(session, client_id, str(companyId))
+    warnings = service.configuration_warnings(session, client_id, str(companyId), row)
+    return CompanyConfigurationWithWarnings(
+        **configuration_to_schema(row).model_dump(),
+        warnings=[ConfigurationWarning(item_id=w.item_id, message=w.message) for w in warnings],
+    )
 
 
 @router.post(

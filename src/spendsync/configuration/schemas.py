@@ -11,6 +11,11 @@ class RefById(CamelModel):
     id: RefId | None = None
 
 
+class ConfigurationWarning(CamelModel):
+    item_id: str
+    message: str
+
+
 class CompanyConfiguration(CamelModel):
     """Codat's `CompanyConfiguration`: the fallbacks for transactions without refs."""
 
@@ -19,6 +24,13 @@ class CompanyConfiguration(CamelModel):
     bank_account: RefById
     supplier: RefById
     customer: RefById
+
+
+class CompanyConfigurationWithWarnings(CompanyConfiguration):
+    """As Codat's, plus spendsync's `warnings`: configured records the ledger no longer has
+    (or has archived), so transactions relying on them would fail."""
+
+    warnings: list[ConfigurationWarning] = []
 
 
 def configuration_to_schema(row: ConfigurationRow | None) -> CompanyConfiguration:

@@ -9,7 +9,7 @@ from spendsync.companies.service import get_company
 from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.service import accounting_connection
 from spendsync.db.base import utcnow
-from spendsync.errors import BadRequest, ValidationItem
+from spendsync.errors import BadRequest, Conflict, ValidationItem
 from spendsync.expenses import references
 
 
@@ -52,3 +52,21 @@ def set_configuration(
     row.updated = utcnow()
     session.flush()
     return row
+
+
+def configuration_warnings(
+    session: Session, client_id: str, company_id: str, row: CompanyConfiguration | None
+) -> list[references.Problem]:
+    """What the configured ids would fail with now, judged against the latest reads."""
+    if row is None:
+        return []
+    try:
+        connection = accounting_connection(session, client_id, company_id)
+    except Conflict as exc:
+        return [references.Problem("Connection", exc.message)]
+    return references.check_configuration(
+        references.load(session, connection),
+        bank_account_id=row.bank_account_id,
+        supplier_id=row.supplier_id,
+        customer_id=row.customer_id,
+    )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.db.base import utcnow
+from spendsync.idempotency.store import purge_expired
 from spendsync.jobs.engine import PULL_QUEUE, SYNC_QUEUE, worker_context
 from spendsync.reference.models import PullOperation
 from spendsync.syncs.models import Sync
@@ -54,11 +55,19 @@ def find_unfinished_step(
     return unfinished(worker_context().session_factory, timedelta(seconds=stale_after_seconds))
 
 
+@DBOS.step(name="spendsync.purge_idempotency_keys")
+def purge_idempotency_step() -> int:
+    context = worker_context()
+    ttl = timedelta(seconds=context.settings.idempotency_ttl_seconds)
+    return purge_expired(context.session_factory, ttl)
+
+
 @DBOS.workflow(name="spendsync.sweep")
 def sweep_workflow(_scheduled: datetime, context: Any) -> None:
     from spendsync.reference.tasks import run_pull_workflow
     from spendsync.syncs.tasks import run_sync_workflow
 
+    purge_idempotency_step()  # keys past their retention are forgotten
     stale_after = (context or {}).get("stale_after_seconds", STALE_AFTER.total_seconds())
     syncs, pulls = find_unfinished_step(float(stale_after))
     sync_queue = DBOS.retrieve_queue(SYNC_QUEUE)
