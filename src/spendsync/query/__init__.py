@@ -1,4 +1,8 @@
-"""Codat's query language (`query=` on list endpoints) and `orderBy`, compiled to SQL."""
+"""Codat's query language (`query=` on list endpoints) and `orderBy`, compiled to SQL.
+
+expr = parse_query("name~acme&&{created>2024-01-01||isActive=true}")
+condition = compile_query(expr, column_resolver(fields))
+"""
 
 from spendsync.query.compiler import (
     FieldKind,
@@ -11,9 +15,21 @@ from spendsync.query.compiler import (
     escape_like,
     parse_order_by,
 )
-from spendsync.query.parser import And, Comparison, Expr, Op, Or, QuerySyntaxError, parse_query
+from spendsync.query.parser import (
+    MAX_DEPTH,
+    MAX_QUERY_LENGTH,
+    And,
+    Comparison,
+    Expr,
+    Op,
+    Or,
+    QuerySyntaxError,
+    parse_query,
+)
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_QUERY_LENGTH",
     "And",
     "Comparison",
     "Expr",
