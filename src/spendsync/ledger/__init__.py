@@ -1,0 +1,108 @@
+"""The posting domain: what each transaction kind records in a double-entry ledger.
+
+Pure values and functions - no I/O, HTTP, database or pydantic. Inputs are the Codat
+transaction kinds (`Expense`, `Transfer`, `Reimbursable`, `Adjustment`); `validate_*` lists every
+problem with one; `plan_*` turns a valid one into a balanced, platform-neutral `PostingPlan`
+that each connector translates into its own ledger objects. The posting rules are documented in
+`spendsync.ledger.posting`; money and rounding rules in `spendsync.ledger.money`.
+"""
+
+from spendsync.ledger.model import (
+    Adjustment,
+    AdjustmentLine,
+    ContactType,
+    Expense,
+    ExpenseKind,
+    ExpenseLine,
+    InvoiceTo,
+    Reimbursable,
+    TrackingDataType,
+    TrackingRef,
+    Transfer,
+)
+from spendsync.ledger.money import (
+    CurrencyMismatch,
+    InvalidAmount,
+    Money,
+    convert,
+    decimal_places,
+    is_currency_code,
+    minor_units,
+    quantize,
+    to_decimal,
+)
+from spendsync.ledger.posting import (
+    AccountRole,
+    AccountTarget,
+    BalanceBasis,
+    Counterparty,
+    Direction,
+    PlanKind,
+    Posting,
+    PostingKind,
+    PostingPlan,
+    UnbalancedPlan,
+    plan_adjustment,
+    plan_expense,
+    plan_reimbursable,
+    plan_transfer,
+)
+from spendsync.ledger.validation import (
+    MAX_AMOUNT,
+    MAX_LINES,
+    MAX_RATE,
+    MAX_TRACKING_REFS,
+    InvalidTransaction,
+    Problem,
+    validate_adjustment,
+    validate_expense,
+    validate_reimbursable,
+    validate_transfer,
+)
+
+__all__ = [
+    "MAX_AMOUNT",
+    "MAX_LINES",
+    "MAX_RATE",
+    "MAX_TRACKING_REFS",
+    "AccountRole",
+    "AccountTarget",
+    "Adjustment",
+    "AdjustmentLine",
+    "BalanceBasis",
+    "ContactType",
+    "Counterparty",
+    "CurrencyMismatch",
+    "Direction",
+    "Expense",
+    "ExpenseKind",
+    "ExpenseLine",
+    "InvalidAmount",
+    "InvalidTransaction",
+    "InvoiceTo",
+    "Money",
+    "PlanKind",
+    "Posting",
+    "PostingKind",
+    "PostingPlan",
+    "Problem",
+    "Reimbursable",
+    "TrackingDataType",
+    "TrackingRef",
+    "Transfer",
+    "UnbalancedPlan",
+    "convert",
+    "decimal_places",
+    "is_currency_code",
+    "minor_units",
+    "plan_adjustment",
+    "plan_expense",
+    "plan_reimbursable",
+    "plan_transfer",
+    "quantize",
+    "to_decimal",
+    "validate_adjustment",
+    "validate_expense",
+    "validate_reimbursable",
+    "validate_transfer",
+]
