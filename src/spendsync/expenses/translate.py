@@ -1,13 +1,13 @@
-"""From what a client sent (stored as JSON with the sync) to what a connector writes.
+"""From what a client sent (stored as JSON with the sync) to the ledger domain.
 
 `problems_of` lists every rule a transaction breaks before anything is queued, with Codat's
-itemIds relative to the item (the caller prefixes `Items[3].`).
+itemIds relative to the item (the caller prefixes `Items[3].`); the rules themselves live in
+the pure posting domain (`spendsync.ledger.validation`), shared by every connector.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -20,18 +20,16 @@ from spendsync.expenses.schemas import (
     ReimbursableExpenseTransaction,
     TransferTransactionRequest,
 )
+from spendsync.ledger import model as ledger
+from spendsync.ledger.money import Money
+from spendsync.ledger.validation import (
+    Problem,
+    validate_adjustment,
+    validate_expense,
+    validate_reimbursable,
+    validate_transfer,
+)
 from spendsync.syncs.models import TransactionKind
-
-MAX_AMOUNT = Decimal(5_000_000)
-MAX_LINES = 100
-MAX_TRACKING_REFS = 10
-
-
-@dataclass(frozen=True)
-class Problem:
-    item_id: str
-    message: str
-
 
 _EXPENSE_KINDS = {
     TransactionKind.PAYMENT,
@@ -52,69 +50,106 @@ def parse_payload(kind: TransactionKind, payload: dict[str, Any]) -> BaseModel:
     return AdjustmentTransactionRequest.model_validate(payload)
 
 
-def _amount(value: Decimal | None, where: str, name: str) -> list[Problem]:
-    if value is not None and not Decimal(0) <= value <= MAX_AMOUNT:
-        return [Problem(f"{where}{name}", f"The field {name} must be between 0 and 5000000.")]
-    return []
+def _tracking(refs: Sequence[Any] | None) -> tuple[ledger.TrackingRef, ...]:
+    return tuple(
+        ledger.TrackingRef(ref.id, ledger.TrackingDataType(ref.data_type)) for ref in refs or []
+    )
 
 
-def _lines(lines: Sequence[ExpenseTransactionLine] | None) -> list[Problem]:
-    if not lines:
-        return [Problem("Lines", "At least one line is required.")]
-    problems: list[Problem] = []
-    if len(lines) > MAX_LINES:
-        problems.append(Problem("Lines", f"At most {MAX_LINES} lines are allowed."))
-    for index, line in enumerate(lines):
-        where = f"Lines[{index}]."
-        problems += _amount(line.net_amount, where, "NetAmount")
-        problems += _amount(line.tax_amount, where, "TaxAmount")
-        if line.tracking_refs is not None and len(line.tracking_refs) > MAX_TRACKING_REFS:
-            problems.append(
-                Problem(f"{where}TrackingRefs", f"At most {MAX_TRACKING_REFS} tracking refs.")
+def _lines(lines: Sequence[ExpenseTransactionLine] | None) -> tuple[ledger.ExpenseLine, ...]:
+    return tuple(
+        ledger.ExpenseLine(
+            net=line.net_amount,
+            tax=line.tax_amount if line.tax_amount is not None else Decimal(0),
+            account_id=line.account_ref.id if line.account_ref else None,
+            tax_rate_id=line.tax_rate_ref.id if line.tax_rate_ref else None,
+            tracking=_tracking(line.tracking_refs),
+            invoice_to=ledger.InvoiceTo(line.invoice_to.id) if line.invoice_to else None,
+            item_id=line.item_ref.id if line.item_ref else None,
+        )
+        for line in lines or []
+    )
+
+
+def to_domain(
+    model: BaseModel, transaction_id: str
+) -> ledger.Expense | ledger.Transfer | ledger.Reimbursable | ledger.Adjustment:
+    if isinstance(model, ExpenseTransaction):
+        return ledger.Expense(
+            id=str(model.id),
+            kind=ledger.ExpenseKind(model.type.value),
+            issue_date=model.issue_date,
+            currency=model.currency,
+            lines=_lines(model.lines),
+            currency_rate=model.currency_rate,
+            bank_account_id=model.bank_account_ref.id if model.bank_account_ref else None,
+            contact_id=model.contact_ref.id if model.contact_ref else None,
+            contact_type=model.contact_ref.type if model.contact_ref else None,
+            merchant_name=model.merchant_name,
+            reference=model.reference,
+            notes=model.notes,
+            post_as_draft=bool(model.post_as_draft),
+        )
+    if isinstance(model, TransferTransactionRequest):
+        # Codat's transfer carries no currency: amounts are in each account's currency, which
+        # the connector knows; the shared rules see them as one unit.
+        unit = "XXX"
+        return ledger.Transfer(
+            id=transaction_id,
+            date=model.date,
+            from_account_id=model.from_.account_ref.id,
+            from_amount=Money(model.from_.amount, unit),
+            to_account_id=model.to.account_ref.id,
+            to_amount=Money(model.to.amount, unit),
+            description=model.description,
+        )
+    if isinstance(model, ReimbursableExpenseTransaction):
+        return ledger.Reimbursable(
+            id=str(model.id),
+            contact_id=model.contact_ref.id,
+            issue_date=model.issue_date,
+            due_date=model.due_date,
+            currency=model.currency,
+            lines=_lines(model.lines),
+            currency_rate=model.currency_rate,
+            ap_account_id=model.ap_account_ref.id if model.ap_account_ref else None,
+            reference=model.reference,
+            notes=model.notes,
+        )
+    assert isinstance(model, AdjustmentTransactionRequest)
+    return ledger.Adjustment(
+        id=str(model.id),
+        date=model.date,
+        currency=model.currency,
+        lines=tuple(
+            ledger.AdjustmentLine(
+                amount=line.amount,
+                account_id=line.account_ref.id,
+                description=line.description,
+                tracking=_tracking(line.tracking_refs),
+                invoice_to=ledger.InvoiceTo(line.invoice_to.id) if line.invoice_to else None,
             )
-        if line.tax_amount and line.tax_rate_ref is None:
-            problems.append(Problem(f"{where}TaxRateRef", "A tax amount needs a tax rate."))
-    return problems
+            for line in model.lines
+        ),
+        currency_rate=model.currency_rate,
+        reference=model.reference,
+    )
 
 
 def problems_of(
     kind: TransactionKind, transaction_id: str, payload: dict[str, Any]
 ) -> list[Problem]:
-    model = parse_payload(kind, payload)
-    if isinstance(model, ExpenseTransaction):
-        return _lines(model.lines)
-    if isinstance(model, ReimbursableExpenseTransaction):
-        problems = _lines(model.lines)
-        if model.due_date < model.issue_date:
+    document = to_domain(parse_payload(kind, payload), transaction_id)
+    if isinstance(document, ledger.Expense):
+        return validate_expense(document)
+    if isinstance(document, ledger.Transfer):
+        return validate_transfer(document)
+    if isinstance(document, ledger.Reimbursable):
+        problems = validate_reimbursable(document)
+        if document.due_date < document.issue_date:
             problems.append(Problem("DueDate", "The due date is before the issue date."))
         return problems
-    if isinstance(model, TransferTransactionRequest):
-        problems = _amount(model.from_.amount, "From.", "Amount") + _amount(
-            model.to.amount, "To.", "Amount"
-        )
-        for side, value in (("From", model.from_), ("To", model.to)):
-            if value.amount == 0:
-                problems.append(Problem(f"{side}.Amount", "A transfer amount must be above 0."))
-        if model.from_.account_ref.id == model.to.account_ref.id:
-            problems.append(Problem("To.AccountRef", "A transfer needs two different accounts."))
-        return problems
-    assert isinstance(model, AdjustmentTransactionRequest)
-    problems = []
-    if not model.lines:
-        problems.append(Problem("Lines", "At least one line is required."))
-    for index, line in enumerate(model.lines):
-        if abs(line.amount) > MAX_AMOUNT:
-            problems.append(
-                Problem(
-                    f"Lines[{index}].Amount",
-                    "The field Amount must be between -5000000 and 5000000.",
-                )
-            )
-    if model.lines and sum((line.amount for line in model.lines), Decimal(0)) != 0:
-        problems.append(
-            Problem("Lines", "Adjustment lines must add up to zero (debits = credits).")
-        )
-    return problems
+    return validate_adjustment(document)
 
 
 def to_document(kind: TransactionKind, transaction_id: str, payload: dict[str, Any]) -> object:
