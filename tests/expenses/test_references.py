@@ -134,11 +134,11 @@ def test_configuration_fills_in_missing_refs(
     assert response.status_code == 200, response.text
     wait_for_sync(api, read_company, response.json()["syncId"])
     pushed = {p.transaction_id: p.document for p in ledger.pushes}
-    assert pushed[no_bank["id"]].bank_account_ref.id == "acc-card"
-    assert pushed[no_bank["id"]].contact_ref.id == "sup-1"
+    assert pushed[no_bank["id"]].bank_account_id == "acc-card"
+    assert pushed[no_bank["id"]].contact_id == "sup-1"
     # On Xero, money back from a merchant is received from the configured customer.
-    assert pushed[refund["id"]].contact_ref.id == "cus-1"
-    assert pushed[refund["id"]].contact_ref.type == "Customer"
+    assert pushed[refund["id"]].contact_id == "cus-1"
+    assert pushed[refund["id"]].contact_type == "Customer"
 
 
 def test_configuration_is_checked_against_the_ledger(api: TestClient, read_company) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
 from spendsync.connectors.reference import LedgerContact, ReferenceDataType, ReferenceRead
+from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer
 
 
 class TransactionKind(enum.StrEnum):
@@ -72,6 +73,9 @@ class PlatformRecord:
     version: str | None = None
 
 
+LedgerDocument = Expense | Transfer | Reimbursable | Adjustment
+
+
 @dataclass(frozen=True)
 class PushItem:
     """One transaction to write. `document` is the ledger-domain object (spendsync.ledger);
@@ -80,7 +84,7 @@ class PushItem:
     transaction_id: str
     kind: TransactionKind
     operation: PushOperation
-    document: object
+    document: LedgerDocument
     existing: PlatformRecord | None
     idempotency_key: str
 

@@ -152,5 +152,8 @@ def problems_of(
     return validate_adjustment(document)
 
 
-def to_document(kind: TransactionKind, transaction_id: str, payload: dict[str, Any]) -> object:
-    return parse_payload(kind, payload)
+def to_document(
+    kind: TransactionKind, transaction_id: str, payload: dict[str, Any]
+) -> ledger.Expense | ledger.Transfer | ledger.Reimbursable | ledger.Adjustment:
+    """What a connector writes: the ledger-domain object, not the API model."""
+    return to_domain(parse_payload(kind, payload), transaction_id)

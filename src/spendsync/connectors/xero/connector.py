@@ -38,12 +38,7 @@ from spendsync.connectors.reference import (
 )
 from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.connectors.xero import auth, mapping
-from spendsync.expenses.schemas import (
-    AdjustmentTransactionRequest,
-    ExpenseTransaction,
-    ReimbursableExpenseTransaction,
-    TransferTransactionRequest,
-)
+from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer
 
 REFRESH_MARGIN_SECONDS = 120
 PAGE_SIZE = 100
@@ -344,17 +339,17 @@ class XeroLedger:
     def _body(self, item: PushItem) -> tuple[str, str, dict[str, Any]]:
         """(endpoint, record type, body) for one item."""
         document = item.document
-        if isinstance(document, ExpenseTransaction):
+        if isinstance(document, Expense):
             return (
                 "BankTransactions",
                 "BankTransaction",
                 mapping.bank_transaction(document, self._options()),
             )
-        if isinstance(document, TransferTransactionRequest):
+        if isinstance(document, Transfer):
             return "BankTransfers", "BankTransfer", mapping.bank_transfer(document)
-        if isinstance(document, ReimbursableExpenseTransaction):
+        if isinstance(document, Reimbursable):
             return "Invoices", "Invoice", mapping.bill(document, self._options())
-        if isinstance(document, AdjustmentTransactionRequest):
+        if isinstance(document, Adjustment):
             return (
                 "ManualJournals",
                 "ManualJournal",

@@ -25,12 +25,15 @@ from spendsync.connectors.reference import (
     LedgerTrackingCategory,
     RecordStatus,
 )
-from spendsync.expenses.schemas import (
-    AdjustmentTransactionRequest,
-    ExpenseTransaction,
-    ExpenseTransactionLine,
-    ReimbursableExpenseTransaction,
-    TransferTransactionRequest,
+from spendsync.ledger.model import (
+    Adjustment,
+    Expense,
+    ExpenseKind,
+    ExpenseLine,
+    Reimbursable,
+    TrackingDataType,
+    TrackingRef,
+    Transfer,
 )
 
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
@@ -221,12 +224,12 @@ def _money(value: Decimal) -> str:
 
 
 def _tracking(
-    line_refs: list[Any] | None, options: dict[str, tuple[str, str]]
+    refs: tuple[TrackingRef, ...], options: dict[str, tuple[str, str]]
 ) -> list[dict[str, str]]:
-    """Codat tracking refs (option ids) → Xero line tracking (category + option ids)."""
+    """Tracking refs (option ids) → Xero line tracking (category + option ids)."""
     tracking = []
-    for ref in line_refs or []:
-        if getattr(ref, "data_type", "trackingCategories") != "trackingCategories":
+    for ref in refs:
+        if ref.data_type is not TrackingDataType.TRACKING_CATEGORIES:
             continue
         found = options.get(ref.id)
         if found is not None:
@@ -235,55 +238,57 @@ def _tracking(
 
 
 def _line_item(
-    line: ExpenseTransactionLine, description: str | None, options: dict[str, tuple[str, str]]
+    line: ExpenseLine, description: str | None, options: dict[str, tuple[str, str]]
 ) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "Description": description or "Card transaction",
+        "Description": line.description or description or "Card transaction",
         "Quantity": 1,
-        "UnitAmount": _money(line.net_amount),
-        "LineAmount": _money(line.net_amount),
-        "TaxAmount": _money(line.tax_amount or Decimal(0)),
+        "UnitAmount": _money(line.net),
+        "LineAmount": _money(line.net),
+        "TaxAmount": _money(line.tax),
+        "TaxType": line.tax_rate_id or "NONE",
     }
-    if line.account_ref is not None:
-        item["AccountID"] = line.account_ref.id
-    item["TaxType"] = line.tax_rate_ref.id if line.tax_rate_ref is not None else "NONE"
-    tracking = _tracking(line.tracking_refs, options)
+    if line.account_id is not None:
+        item["AccountID"] = line.account_id
+    tracking = _tracking(line.tracking, options)
     if tracking:
         item["Tracking"] = tracking
     return item
 
 
-def bank_transaction(
-    expense: ExpenseTransaction, options: dict[str, tuple[str, str]]
-) -> dict[str, Any]:
+def _xero_rate(codat_rate: Decimal) -> str:
+    """Codat's rate is foreign → base (base = foreign * rate); Xero's CurrencyRate is the
+    number of foreign units per base unit."""
+    return _money(Decimal(1) / codat_rate)
+
+
+def bank_transaction(expense: Expense, options: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """Payment → SPEND; Refund, Reward, Chargeback → RECEIVE (the type gives the direction)."""
     description = expense.notes or expense.merchant_name
     body: dict[str, Any] = {
-        "Type": "SPEND" if expense.type.value == "Payment" else "RECEIVE",
+        "Type": "SPEND" if expense.kind is ExpenseKind.PAYMENT else "RECEIVE",
         "Date": expense.issue_date.isoformat(),
         "LineAmountTypes": "Exclusive",
-        "LineItems": [_line_item(line, description, options) for line in expense.lines or []],
+        "LineItems": [_line_item(line, description, options) for line in expense.lines],
         "Reference": (expense.reference or expense.merchant_name or "")[:255] or None,
         "CurrencyCode": expense.currency,
     }
-    if expense.bank_account_ref is not None:
-        body["BankAccount"] = {"AccountID": expense.bank_account_ref.id}
-    if expense.contact_ref is not None:
-        body["Contact"] = {"ContactID": expense.contact_ref.id}
+    if expense.bank_account_id is not None:
+        body["BankAccount"] = {"AccountID": expense.bank_account_id}
+    if expense.contact_id is not None:
+        body["Contact"] = {"ContactID": expense.contact_id}
     elif expense.merchant_name:
         body["Contact"] = {"Name": expense.merchant_name[:255]}
     if expense.currency_rate is not None:
-        # Codat's rate is foreign → base (base = foreign * rate); Xero's CurrencyRate is the
-        # number of foreign units per base unit.
-        body["CurrencyRate"] = _money(Decimal(1) / expense.currency_rate)
+        body["CurrencyRate"] = _xero_rate(expense.currency_rate)
     return {k: v for k, v in body.items() if v is not None}
 
 
-def bank_transfer(transfer: TransferTransactionRequest) -> dict[str, Any]:
+def bank_transfer(transfer: Transfer) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "FromBankAccount": {"AccountID": transfer.from_.account_ref.id},
-        "ToBankAccount": {"AccountID": transfer.to.account_ref.id},
-        "Amount": _money(transfer.from_.amount),
+        "FromBankAccount": {"AccountID": transfer.from_account_id},
+        "ToBankAccount": {"AccountID": transfer.to_account_id},
+        "Amount": _money(transfer.from_amount.amount),
         "Date": transfer.date.isoformat(),
     }
     if transfer.description:
@@ -291,53 +296,49 @@ def bank_transfer(transfer: TransferTransactionRequest) -> dict[str, Any]:
     return body
 
 
-def bill(
-    reimbursable: ReimbursableExpenseTransaction, options: dict[str, tuple[str, str]]
-) -> dict[str, Any]:
+def bill(reimbursable: Reimbursable, options: dict[str, tuple[str, str]]) -> dict[str, Any]:
     """A reimbursable expense is a bill (ACCPAY invoice) owed to the employee as a contact."""
     body: dict[str, Any] = {
         "Type": "ACCPAY",
-        "Contact": {"ContactID": reimbursable.contact_ref.id},
+        "Contact": {"ContactID": reimbursable.contact_id},
         "Date": reimbursable.issue_date.isoformat(),
         "DueDate": reimbursable.due_date.isoformat(),
         "LineAmountTypes": "Exclusive",
         "CurrencyCode": reimbursable.currency,
         "Status": "AUTHORISED",
-        "LineItems": [
-            _line_item(line, reimbursable.notes, options) for line in reimbursable.lines or []
-        ],
+        "LineItems": [_line_item(line, reimbursable.notes, options) for line in reimbursable.lines],
     }
     if reimbursable.reference:
         body["InvoiceNumber"] = reimbursable.reference[:255]
     if reimbursable.currency_rate is not None:
-        body["CurrencyRate"] = _money(Decimal(1) / reimbursable.currency_rate)
+        body["CurrencyRate"] = _xero_rate(reimbursable.currency_rate)
     return body
 
 
 def manual_journal(
-    adjustment: AdjustmentTransactionRequest,
+    adjustment: Adjustment,
     account_codes: dict[str, str],
     options: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
     """Positive lines debit, negative lines credit — Xero's LineAmount sign convention too."""
+    lines = []
+    for line in adjustment.lines:
+        journal_line: dict[str, Any] = {
+            "LineAmount": _money(line.amount),
+            "AccountCode": account_codes.get(line.account_id, line.account_id),
+        }
+        if line.description:
+            journal_line["Description"] = line.description[:255]
+        tracking = _tracking(line.tracking, options)
+        if tracking:
+            journal_line["Tracking"] = tracking
+        lines.append(journal_line)
     return {
         "Narration": (adjustment.reference or f"Adjustment {adjustment.id}")[:255],
         "Date": adjustment.date.isoformat(),
         "Status": "POSTED",
         "LineAmountTypes": "NoTax",
-        "JournalLines": [
-            {
-                "LineAmount": _money(line.amount),
-                "AccountCode": account_codes.get(line.account_ref.id, line.account_ref.id),
-                "Description": (line.description or "")[:255] or None,
-                **(
-                    {"Tracking": _tracking(line.tracking_refs, options)}
-                    if _tracking(line.tracking_refs, options)
-                    else {}
-                ),
-            }
-            for line in adjustment.lines
-        ],
+        "JournalLines": lines,
     }
 
 
