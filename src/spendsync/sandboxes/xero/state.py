@@ -270,6 +270,24 @@ def render_document(kind: str, document: Document) -> Json:
     return body
 
 
+def _store(
+    tenant: Tenant,
+    kind: str,
+    existing: Document | None,
+    identifier: str,
+    body: Json,
+    day: date,
+    now: datetime,
+) -> Json:
+    """Keep a validated document (new, or replacing `existing`) and render it as Xero does."""
+    document = existing or Document(identifier, {}, now)
+    document.data = body
+    document.updated = now
+    document.document_date = day
+    tenant.documents[kind][identifier] = document
+    return render_document(kind, document)
+
+
 def list_documents(tenant: Tenant, kind: DocumentKind, query: ListQuery) -> ListResult:
     if kind == "BankTransfers":
         query = replace(query, page=None)  # Xero does not page bank transfers
@@ -911,12 +929,7 @@ def _validate_bank_transaction(
             body["PrepaymentID"] = (existing.data.get("PrepaymentID") if existing else None) or (
                 new_id()
             )
-        document = existing or Document(identifier, {}, now)
-        document.data = body
-        document.updated = now
-        document.document_date = day
-        tenant.documents["BankTransactions"][identifier] = document
-        return render_document("BankTransactions", document)
+        return _store(tenant, "BankTransactions", existing, identifier, body, day, now)
 
     return Outcome(raw, problems, commit)
 
@@ -1216,12 +1229,7 @@ def _validate_invoice(
             body["DueDateString"] = date_string(due)
         if _text(data.get("Url")):
             body["Url"] = data["Url"]
-        document = existing or Document(identifier, {}, now)
-        document.data = body
-        document.updated = now
-        document.document_date = day
-        tenant.documents["Invoices"][identifier] = document
-        return render_document("Invoices", document)
+        return _store(tenant, "Invoices", existing, identifier, body, day, now)
 
     return Outcome(raw, problems, commit)
 
@@ -1338,12 +1346,7 @@ def _validate_manual_journal(
         }
         if _text(data.get("Url")):
             body["Url"] = data["Url"]
-        document = existing or Document(identifier, {}, now)
-        document.data = body
-        document.updated = now
-        document.document_date = day
-        tenant.documents["ManualJournals"][identifier] = document
-        return render_document("ManualJournals", document)
+        return _store(tenant, "ManualJournals", existing, identifier, body, day, now)
 
     return Outcome(raw, problems, commit)
 
