@@ -25,8 +25,7 @@ from spendsync.db.base import utcnow
 from spendsync.errors import Conflict, NotFound
 from spendsync.pushes.models import PushOperation, PushStatus
 from spendsync.query import FieldKind, QueryField
-from spendsync.reference import codec
-from spendsync.reference.models import ReferenceRecord
+from spendsync.reference.repository import records_by_platform_id, save_record
 from spendsync.reference.schemas import customer_to_schema, supplier_to_schema
 
 PUSH_FIELDS: Mapping[str, QueryField] = {
@@ -86,40 +85,11 @@ def push_contact(
         }
     ]
     operation.data = schema.model_dump(mode="json", by_alias=True)
-    _remember(session, connection.client_id, company_id, connection.id, data_type, saved)
+    # Keep the cache in step at once, so the new contact is usable before the next read.
+    existing = records_by_platform_id(session, connection.id, data_type.value, [saved.id])
+    save_record(session, connection, data_type, saved, existing.get(saved.id), utcnow())
     session.flush()
     return operation
-
-
-def _remember(
-    session: Session,
-    client_id: str,
-    company_id: str,
-    connection_id: str,
-    data_type: ReferenceDataType,
-    contact: LedgerContact,
-) -> None:
-    """Keep the cache in step at once, so the new contact is usable without waiting for a read."""
-    row = session.scalar(
-        select(ReferenceRecord).where(
-            ReferenceRecord.connection_id == connection_id,
-            ReferenceRecord.data_type == data_type.value,
-            ReferenceRecord.platform_id == contact.id,
-        )
-    )
-    if row is None:
-        row = ReferenceRecord(
-            client_id=client_id,
-            company_id=company_id,
-            connection_id=connection_id,
-            data_type=data_type.value,
-            platform_id=contact.id,
-        )
-        session.add(row)
-    row.name = contact.name[:400]
-    row.data = codec.encode(data_type, contact)
-    row.is_deleted = False
-    row.modified = utcnow()
 
 
 def list_pushes(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from spendsync.connections.models import Connection
+from spendsync.connectors.reference import LedgerRecord, ReferenceDataType
+from spendsync.reference import codec
 from spendsync.reference.models import PullOperation, PullStatus, ReferenceRecord
 
 
@@ -74,3 +78,30 @@ def data_types_pulled(session: Session, client_id: str, company_id: str) -> list
 
 def count(session: Session, query: Select[PullOperation]) -> int:
     return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def save_record(
+    session: Session,
+    connection: Connection,
+    data_type: ReferenceDataType,
+    record: LedgerRecord,
+    existing: ReferenceRecord | None,
+    now: datetime,
+) -> ReferenceRecord:
+    """Store a record as the connector reported it (a new row, or `existing` updated)."""
+    row = existing
+    if row is None:
+        row = ReferenceRecord(
+            client_id=connection.client_id,
+            company_id=connection.company_id,
+            connection_id=connection.id,
+            data_type=data_type.value,
+            platform_id=record.id,
+        )
+        session.add(row)
+    row.name = record.name[:400]
+    row.data = codec.encode(data_type, record)
+    row.is_deleted = False
+    row.source_modified = record.modified
+    row.modified = now
+    return row

@@ -18,8 +18,8 @@ from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
 from spendsync.connectors.reference import ReferenceDataType
 from spendsync.connectors.registry import open_ledger
 from spendsync.db.base import utcnow
-from spendsync.reference import codec
 from spendsync.reference.models import PullOperation, PullStatus, ReferenceRecord
+from spendsync.reference.repository import save_record
 
 
 def _finish(pull: PullOperation, status: PullStatus, message: str | None = None) -> None:
@@ -93,21 +93,7 @@ def run_pull(context: LedgerContext, pull_id: str) -> None:
         seen: set[str] = set()
         for record in read.records:
             seen.add(record.id)
-            row = existing.get(record.id)
-            if row is None:
-                row = ReferenceRecord(
-                    client_id=pull.client_id,
-                    company_id=pull.company_id,
-                    connection_id=connection.id,
-                    data_type=data_type.value,
-                    platform_id=record.id,
-                )
-                session.add(row)
-            row.name = record.name[:400]
-            row.data = codec.encode(data_type, record)
-            row.is_deleted = False
-            row.source_modified = record.modified
-            row.modified = now
+            save_record(session, connection, data_type, record, existing.get(record.id), now)
         if read.complete:
             for platform_id, row in existing.items():
                 if platform_id not in seen and not row.is_deleted:

@@ -104,7 +104,7 @@ class XeroLedger:
         )
         self._tracking_options: dict[str, tuple[str, str]] | None = None
         self._account_codes: dict[str, str] | None = None
-        self._base_currency: str | None = None
+        self._company_info: CompanyInformation | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -220,18 +220,13 @@ class XeroLedger:
         return found
 
     def get_company_info(self) -> CompanyInformation:
-        organisations = self._get("/Organisation", "Organisations")
-        if not organisations:
-            raise NotSupported("Xero returned no organisation for this connection.")
-        info = mapping.company_info_from_xero(organisations[0])
-        self._base_currency = info.base_currency
-        return info
-
-    def _base(self) -> str:
-        if self._base_currency is None:
-            self.get_company_info()
-        assert self._base_currency is not None
-        return self._base_currency
+        """Read once per opened ledger (a chart-of-accounts read needs the base currency too)."""
+        if self._company_info is None:
+            organisations = self._get("/Organisation", "Organisations")
+            if not organisations:
+                raise NotSupported("Xero returned no organisation for this connection.")
+            self._company_info = mapping.company_info_from_xero(organisations[0])
+        return self._company_info
 
     def _contacts(self, since: datetime | None) -> list[dict[str, Any]]:
         contacts: list[dict[str, Any]] = []
@@ -254,7 +249,7 @@ class XeroLedger:
         records: list[LedgerRecord] = []
         complete = True
         if data_type is ReferenceDataType.CHART_OF_ACCOUNTS:
-            base = self._base()
+            base = self.get_company_info().base_currency
             for raw in self._get("/Accounts", "Accounts"):
                 account = mapping.account_from_xero(raw, base)
                 if account is not None:
