@@ -24,14 +24,7 @@ from spendsync.connectors.reference import (
 from spendsync.connectors.registry import PlatformKey
 from spendsync.mapping import rules
 from spendsync.reference import codec, repository
-from spendsync.syncs.models import TransactionKind
-
-EXPENSE_KINDS = {
-    TransactionKind.PAYMENT,
-    TransactionKind.REFUND,
-    TransactionKind.REWARD,
-    TransactionKind.CHARGEBACK,
-}
+from spendsync.syncs.models import EXPENSE_KINDS, TransactionKind
 
 
 @dataclass

@@ -19,7 +19,7 @@ from spendsync.errors import BadRequest, Conflict, NotFound, Unprocessable, Vali
 from spendsync.expenses import references
 from spendsync.expenses.translate import problems_of
 from spendsync.syncs import repository as sync_repository
-from spendsync.syncs.models import Operation, Sync, SyncTransaction, TransactionKind
+from spendsync.syncs.models import EXPENSE_KINDS, Operation, Sync, SyncTransaction, TransactionKind
 
 MAX_ITEMS = 50
 INVALID_REQUEST = (
@@ -134,7 +134,7 @@ def submit(
                 )
             if (
                 entry.kind is not submission.kind
-                and not {entry.kind, submission.kind} <= _EXPENSE_KINDS
+                and not {entry.kind, submission.kind} <= EXPENSE_KINDS
             ):
                 raise BadRequest(
                     f"Transaction {submission.transaction_id} is a {entry.kind.value}; it cannot "
@@ -167,14 +167,6 @@ def submit(
     sync_id = sync.id
     run_after_commit(session, lambda: enqueue(sync_id, company_id))
     return sync
-
-
-_EXPENSE_KINDS = {
-    TransactionKind.PAYMENT,
-    TransactionKind.REFUND,
-    TransactionKind.REWARD,
-    TransactionKind.CHARGEBACK,
-}
 
 
 def is_posted(session: Session, company_id: str, transaction_id: str) -> bool:

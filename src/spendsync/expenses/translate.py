@@ -29,19 +29,12 @@ from spendsync.ledger.validation import (
     validate_reimbursable,
     validate_transfer,
 )
-from spendsync.syncs.models import TransactionKind
-
-_EXPENSE_KINDS = {
-    TransactionKind.PAYMENT,
-    TransactionKind.REFUND,
-    TransactionKind.REWARD,
-    TransactionKind.CHARGEBACK,
-}
+from spendsync.syncs.models import EXPENSE_KINDS, TransactionKind
 
 
 def parse_payload(kind: TransactionKind, payload: dict[str, Any]) -> BaseModel:
     """The stored JSON back into its API model (it was validated when accepted)."""
-    if kind in _EXPENSE_KINDS:
+    if kind in EXPENSE_KINDS:
         return ExpenseTransaction.model_validate(payload)
     if kind is TransactionKind.TRANSFER:
         return TransferTransactionRequest.model_validate(payload)

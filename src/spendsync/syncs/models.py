@@ -49,6 +49,16 @@ class TransactionKind(enum.StrEnum):
     ADJUSTMENT = "Adjustment"
 
 
+EXPENSE_KINDS = frozenset(
+    {
+        TransactionKind.PAYMENT,
+        TransactionKind.REFUND,
+        TransactionKind.REWARD,
+        TransactionKind.CHARGEBACK,
+    }
+)
+
+
 class Operation(enum.StrEnum):
     CREATE = "Create"
     UPDATE = "Update"

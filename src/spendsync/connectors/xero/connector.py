@@ -26,7 +26,6 @@ from spendsync.connectors.base import (
     PushItem,
     PushOperation,
     PushOutcome,
-    TransactionKind,
 )
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import AuthFailure, NotSupported, RecordValidation, Transient
@@ -42,12 +41,6 @@ from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer
 
 REFRESH_MARGIN_SECONDS = 120
 PAGE_SIZE = 100
-_EXPENSE = {
-    TransactionKind.PAYMENT,
-    TransactionKind.REFUND,
-    TransactionKind.REWARD,
-    TransactionKind.CHARGEBACK,
-}
 # Which Xero endpoint holds each record type we write (for updates and attachments).
 _ENDPOINTS = {
     "BankTransaction": "BankTransactions",
