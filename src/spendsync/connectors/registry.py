@@ -16,6 +16,7 @@ from spendsync.connectors.base import (
     TransactionKind,
 )
 from spendsync.connectors.errors import NotSupported
+from spendsync.connectors.linking import Linker
 
 _NAMESPACE = uuid.UUID("4f0c4c2e-6b7c-4d44-9a6b-6a0f5c3c2b11")
 
@@ -177,6 +178,25 @@ def unregister_ledger(key: PlatformKey) -> None:
     _LEDGER_FACTORIES.pop(key, None)
 
 
+_LINKERS: dict[PlatformKey, Linker] = {}
+
+
+def register_linker(key: PlatformKey, linker: Linker) -> None:
+    """Called by each connector package: how a customer links a connection of its platform."""
+    _LINKERS[key] = linker
+
+
+def registered_linker(key: PlatformKey) -> Linker | None:
+    return _LINKERS.get(key)
+
+
+def linker_for_callback(callback_name: str) -> tuple[Platform, Linker] | None:
+    for key, linker in _LINKERS.items():
+        if linker.callback_name == callback_name:
+            return PLATFORMS[key], linker
+    return None
+
+
 def has_connector(key: PlatformKey) -> bool:
     return key in _LEDGER_FACTORIES
 
@@ -192,8 +212,10 @@ def open_ledger(connection: Connection, context: LedgerContext) -> LinkedLedger:
 
 def _register_builtin_connectors() -> None:
     from spendsync.connectors.xero.connector import open_xero
+    from spendsync.connectors.xero.link import XeroLinker
 
     register_ledger(PlatformKey.XERO, open_xero)
+    register_linker(PlatformKey.XERO, XeroLinker())
 
 
 _register_builtin_connectors()

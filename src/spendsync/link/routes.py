@@ -17,8 +17,7 @@ from spendsync.companies.models import Company
 from spendsync.connections.models import Connection
 from spendsync.connectors.errors import AuthFailure, NotSupported
 from spendsync.connectors.reference import ReferenceDataType
-from spendsync.connectors.registry import PlatformKey, find_platform
-from spendsync.connectors.xero import link as xero_link
+from spendsync.connectors.registry import find_platform, linker_for_callback, registered_linker
 from spendsync.errors import NotFound
 from spendsync.reference.service import request_pulls
 
@@ -63,9 +62,10 @@ def start_link(
         raise NotFound(f"Data connection {connectionId} not found")
     platform = find_platform(connection.platform_key)
     name = platform.name if platform else connection.platform_key
-    if platform is not None and platform.key is PlatformKey.XERO:
+    linker = registered_linker(platform.key) if platform is not None else None
+    if linker is not None:
         try:
-            return RedirectResponse(xero_link.start(session, context, connection), status_code=302)
+            return RedirectResponse(linker.start(session, context, connection), status_code=302)
         except NotSupported as exc:
             return _page(f"Connect {name}", f"<p>{escape(str(exc))}</p>", status_code=501)
     return _page(
@@ -76,25 +76,28 @@ def start_link(
     )
 
 
-@router.get("/callback/xero")
-def xero_callback(
+@router.get("/callback/{callbackName}")
+def link_callback(
+    callbackName: str,  # noqa: N803
     request: Request,
     session: SessionDep,
     context: LedgerContextDep,
-    state: Annotated[str, Query(max_length=128)] = "",
-    code: Annotated[str, Query(max_length=2048)] = "",
     error: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    """Xero sends the customer back here after consent (or refusal)."""
-    if error or not code:
-        return _page(
-            "Xero was not connected", f"<p>Xero said: {escape(error or 'no code')}.</p>", 400
-        )
+    """The platform (or our own page, for local ledgers) sends the customer back here."""
+    found = linker_for_callback(callbackName)
+    if found is None:
+        raise NotFound(f"No link flow is called {callbackName}")
+    platform, linker = found
+    failed = f"{platform.name} was not connected"
+    if error:
+        return _page(failed, f"<p>{escape(platform.name)} said: {escape(error)}.</p>", 400)
+    params = {key: value[:4096] for key, value in request.query_params.items()}
     try:
-        connection = xero_link.complete(session, context, state, code)
+        connection = linker.complete(session, context, params)
     except AuthFailure as exc:
         session.commit()  # the used state is gone either way
-        return _page("Xero was not connected", f"<p>{escape(str(exc))}</p>", status_code=400)
+        return _page(failed, f"<p>{escape(str(exc))}</p>", status_code=400)
     # The first read of the ledger's reference data starts as soon as the link is stored.
     request_pulls(
         session,
@@ -106,6 +109,6 @@ def xero_callback(
     )
     organisation = (connection.connection_info or {}).get("organisation") or "your organisation"
     return _page(
-        "Xero is connected",
+        f"{platform.name} is connected",
         f"<p>{escape(str(organisation))} is now connected. You can close this window.</p>",
     )

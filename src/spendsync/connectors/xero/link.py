@@ -4,6 +4,7 @@ consents at Xero, and Xero redirects back here with a code for this connection's
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 
 from authlib.common.security import generate_token
@@ -29,6 +30,21 @@ def _app(context: LedgerContext) -> auth.XeroApp:
             "SPENDSYNC_XERO_CLIENT_SECRET)."
         )
     return app
+
+
+class XeroLinker:
+    callback_name = "xero"
+
+    def start(self, session: Session, context: LedgerContext, connection: Connection) -> str:
+        return start(session, context, connection)
+
+    def complete(
+        self, session: Session, context: LedgerContext, params: Mapping[str, str]
+    ) -> Connection:
+        code = params.get("code", "")
+        if not code:
+            raise AuthFailure("Xero sent no authorization code.")
+        return complete(session, context, params.get("state", ""), code)
 
 
 def start(session: Session, context: LedgerContext, connection: Connection) -> str:
