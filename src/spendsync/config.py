@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         default="https://api.xero.com/connections",
         description="Xero's endpoint listing the tenants a token may access.",
     )
+    xero_revocation_url: str = Field(
+        default="https://identity.xero.com/connect/revocation",
+        description="Xero's token revocation endpoint (called when a connection is unlinked).",
+    )
     xero_api_url: str = Field(
         default="https://api.xero.com/api.xro/2.0", description="Xero's Accounting API."
     )

@@ -52,6 +52,7 @@ def live(
         "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
         "xero_token_url": f"{sandbox_url}/connect/token",
         "xero_connections_url": f"{sandbox_url}/connections",
+        "xero_revocation_url": f"{sandbox_url}/connect/revocation",
         "xero_api_url": f"{sandbox_url}/api.xro/2.0",
     }
     env = {

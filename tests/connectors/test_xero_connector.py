@@ -38,6 +38,7 @@ def spendsync_on(
         "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
         "xero_token_url": f"{sandbox_url}/connect/token",
         "xero_connections_url": f"{sandbox_url}/connections",
+        "xero_revocation_url": f"{sandbox_url}/connect/revocation",
         "xero_api_url": f"{sandbox_url}/api.xro/2.0",
         **extra,
     }
@@ -302,3 +303,23 @@ def test_suppliers_are_created_and_updated_in_xero(
         },
     ).json()["Contacts"][0]
     assert contact["Name"] == "Card Provider Limited"
+
+
+@pytest.mark.parametrize("how", ["unlink", "delete connection", "delete company"])
+def test_unlinking_revokes_the_access_at_xero(
+    xero_api: TestClient, new_key, sandbox_url: str, how: str
+) -> None:
+    company = link(xero_api, auth(new_key().key))
+    connections = f"{sandbox_url}/_control/xero/connections"
+    assert len(httpx.get(connections, params={"client_id": CLIENT_ID}).json()) == 1
+    path = f"/companies/{company['id']}/connections/{company['connection']}"
+    if how == "unlink":
+        response = xero_api.patch(path, json={"status": "Unlinked"}, headers=company["headers"])
+        assert response.json()["status"] == "Unlinked"
+    elif how == "delete connection":
+        response = xero_api.delete(path, headers=company["headers"])
+    else:
+        response = xero_api.delete(f"/companies/{company['id']}", headers=company["headers"])
+    assert response.status_code in (200, 204), response.text
+    # The organisation no longer lists spendsync as a connected app.
+    assert httpx.get(connections, params={"client_id": CLIENT_ID}).json() == []

@@ -73,6 +73,7 @@ def own_jobs(settings: Settings, sandbox_url: str, tmp_path: Path) -> Settings:
             "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
             "xero_token_url": f"{sandbox_url}/connect/token",
             "xero_connections_url": f"{sandbox_url}/connections",
+            "xero_revocation_url": f"{sandbox_url}/connect/revocation",
             "xero_api_url": f"{sandbox_url}/api.xro/2.0",
         }
     )

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from spendsync.api.deps import ClientIdDep, SessionDep
+from spendsync.api.deps import ClientIdDep, LedgerContextDep, SessionDep
 from spendsync.api.paging import PageParams, page_params, paging_info
 from spendsync.api.responses import error_responses
 from spendsync.api.settings import SettingsDep
@@ -139,8 +139,9 @@ def delete_company(
     companyId: UUID,  # noqa: N803
     session: SessionDep,
     client_id: ClientIdDep,
+    context: LedgerContextDep,
 ) -> Response:
-    service.delete_company(session, client_id, str(companyId))
+    service.delete_company(session, context, client_id, str(companyId))
     storage: AttachmentStorage = request.app.state.attachment_storage
     # The company's files go once its rows are gone for good.
     run_after_commit(session, lambda: storage.delete_prefix(str(companyId)))

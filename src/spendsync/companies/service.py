@@ -12,6 +12,8 @@ from spendsync.api.listing import compile_filter, list_filters
 from spendsync.api.paging import PageParams
 from spendsync.companies import repository
 from spendsync.companies.models import Company, CompanyTag
+from spendsync.connections.revocation import revoke_access
+from spendsync.connectors.base import LedgerContext
 from spendsync.db.base import utcnow
 from spendsync.errors import NotFound
 from spendsync.query import Comparison, FieldKind, InvalidQueryValue, Op, QueryField
@@ -128,7 +130,12 @@ def update_company(
     return company
 
 
-def delete_company(session: Session, client_id: str, company_id: str) -> None:
-    """Delete the company and, by cascade, every row of its data."""
+def delete_company(
+    session: Session, context: LedgerContext, client_id: str, company_id: str
+) -> None:
+    """Delete the company and, by cascade, every row of its data; its platform access is
+    revoked once that is committed."""
     company = get_company(session, client_id, company_id)
+    for connection in company.connections:
+        revoke_access(session, context, connection)
     repository.delete(session, company)

@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Response
 
-from spendsync.api.deps import ClientIdDep, SessionDep
+from spendsync.api.deps import ClientIdDep, LedgerContextDep, SessionDep
 from spendsync.api.paging import PageParams, page_params, paging_info
 from spendsync.api.responses import error_responses
 from spendsync.api.settings import SettingsDep
@@ -92,8 +92,9 @@ def delete_connection(
     connectionId: UUID,  # noqa: N803
     session: SessionDep,
     client_id: ClientIdDep,
+    context: LedgerContextDep,
 ) -> Response:
-    service.delete_connection(session, client_id, str(companyId), str(connectionId))
+    service.delete_connection(session, context, client_id, str(companyId), str(connectionId))
     return Response(status_code=200)
 
 
@@ -110,10 +111,11 @@ def unlink_connection(
     session: SessionDep,
     client_id: ClientIdDep,
     settings: SettingsDep,
+    context: LedgerContextDep,
     body: Annotated[UpdateConnection, Body()],
 ) -> Connection:
     row = service.unlink_connection(
-        session, client_id, str(companyId), str(connectionId), body.status
+        session, context, client_id, str(companyId), str(connectionId), body.status
     )
     return connection_to_schema(row, settings.public_url)
 

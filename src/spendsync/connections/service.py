@@ -12,6 +12,8 @@ from spendsync.api.paging import PageParams
 from spendsync.companies.service import get_company
 from spendsync.connections import repository
 from spendsync.connections.models import Connection, ConnectionStatus, SourceType
+from spendsync.connections.revocation import revoke_access
+from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.registry import PLATFORMS, Platform, PlatformKey, find_platform
 from spendsync.errors import BadRequest, Conflict, NotFound, ValidationItem
 from spendsync.query import FieldKind, QueryField
@@ -128,6 +130,7 @@ def create_partner_expense_connection(
 
 def unlink_connection(
     session: Session,
+    context: LedgerContext,
     client_id: str,
     company_id: str,
     connection_id: str,
@@ -147,14 +150,16 @@ def unlink_connection(
             ],
         )
     connection.status = ConnectionStatus.UNLINKED
+    revoke_access(session, context, connection)
     session.flush()
     return connection
 
 
 def delete_connection(
-    session: Session, client_id: str, company_id: str, connection_id: str
+    session: Session, context: LedgerContext, client_id: str, company_id: str, connection_id: str
 ) -> None:
     connection = get_connection(session, client_id, company_id, connection_id)
+    revoke_access(session, context, connection)
     repository.delete(session, connection)
 
 

@@ -8,7 +8,7 @@ them back to `/link/callback/{callback_name}` with what the linker needs to fini
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -31,4 +31,10 @@ class Linker(Protocol):
         self, session: Session, context: LedgerContext, params: Mapping[str, str]
     ) -> Connection:
         """Finish from the callback's query parameters: store credentials, mark it Linked."""
+        ...
+
+    def revoke(self, context: LedgerContext, credentials: dict[str, Any]) -> None:
+        """Tell the platform to forget the tokens in `credentials` (what `complete` sealed):
+        the connection was unlinked or deleted. Raise a ConnectorError when the platform could
+        not be told; the credentials are discarded either way."""
         ...

@@ -27,6 +27,7 @@ class XeroApp:
     authorize_url: str
     token_url: str
     connections_url: str
+    revocation_url: str
     api_url: str
     redirect_uri: str
 
@@ -41,6 +42,7 @@ def xero_app(settings: Settings) -> XeroApp | None:
         authorize_url=settings.xero_authorize_url,
         token_url=settings.xero_token_url,
         connections_url=settings.xero_connections_url,
+        revocation_url=settings.xero_revocation_url,
         api_url=settings.xero_api_url.rstrip("/"),
         redirect_uri=settings.public_url.rstrip("/") + CALLBACK_PATH,
     )
@@ -102,6 +104,21 @@ def refresh(app: XeroApp, refresh_token: str) -> dict[str, Any]:
         raise AuthFailure(f"Xero refused to refresh the access: {exc.error}") from exc
     except httpx.HTTPError as exc:
         raise Transient(f"Xero's token endpoint did not answer: {exc}") from exc
+
+
+def revoke(app: XeroApp, refresh_token: str) -> None:
+    """Revoking the refresh token also ends the app's connections to the organisation."""
+    try:
+        with _oauth(app) as client:
+            response = client.revoke_token(
+                app.revocation_url,
+                token=refresh_token,
+                token_type_hint="refresh_token",  # noqa: S106 - a hint name
+            )
+    except httpx.HTTPError as exc:
+        raise Transient(f"Xero's revocation endpoint did not answer: {exc}") from exc
+    if response.status_code >= 400:
+        raise Transient(f"Xero answered {response.status_code} to the revocation.")
 
 
 def tenants(app: XeroApp, access_token: str) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from authlib.common.security import generate_token
 from sqlalchemy.orm import Session
@@ -45,6 +46,11 @@ class XeroLinker:
         if not code:
             raise AuthFailure("Xero sent no authorization code.")
         return complete(session, context, params.get("state", ""), code)
+
+    def revoke(self, context: LedgerContext, credentials: dict[str, Any]) -> None:
+        token = credentials.get("refresh_token")
+        if token:
+            auth.revoke(_app(context), str(token))
 
 
 def start(session: Session, context: LedgerContext, connection: Connection) -> str:

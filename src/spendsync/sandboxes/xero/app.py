@@ -415,17 +415,9 @@ def _install_gate(app: FastAPI, sandbox: XeroSandbox) -> None:
         call_next: Callable[[Request], Awaitable[Response]],
         fault: Fault | None,
     ) -> Response:
-        if fault is not None:
-            plane.counters.count_fault(fault.kind)
-            if fault.kind == "slow":
-                await plane.clock.sleep(fault.delay_seconds)
-            elif fault.kind == "timeout":
-                await plane.hang(fault.delay_seconds, request.is_disconnected)
-                return _fault_response(sandbox, fault)
-            else:
-                return _fault_response(sandbox, fault)
-        await plane.clock.sleep(plane.call_latency())
-        return await call_next(request)
+        return await plane.serve(
+            request, call_next, fault, lambda drawn: _fault_response(sandbox, drawn)
+        )
 
     app.middleware("http")(gate)
 
@@ -686,6 +678,10 @@ def _register_xero_control_routes(app: FastAPI, sandbox: XeroSandbox) -> None:
         except OAuthError as error:
             return JSONResponse({"error": error.error}, status_code=400)
         return JSONResponse(body)
+
+    @app.get("/_control/xero/connections")
+    def app_connections(client_id: str) -> list[dict[str, Any]]:
+        return sandbox.identity.list_connections(client_id, None)
 
     @app.get("/_control/xero/tenants")
     def tenants() -> dict[str, str]:

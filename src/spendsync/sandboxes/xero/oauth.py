@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from spendsync.sandboxes.control import SandboxClock
+from spendsync.sandboxes.oauth import AppRegistration, client_credentials, read_form, with_query
 from spendsync.sandboxes.xero.errors import problem
 
 KNOWN_SCOPES = frozenset(
@@ -53,21 +53,20 @@ KNOWN_SCOPES = frozenset(
         "paymentservices",
     }
 )
+__all__ = [
+    "AppRegistration",
+    "ConsentSettings",
+    "IdentityService",
+    "IdentitySettings",
+    "OAuthError",
+    "Unauthenticated",
+    "create_identity_router",
+    "expired_detail",
+    "pkce_challenge",
+    "unauthorized",
+]
 SANDBOX_USER_ID = "5a1d0a9e-0c2f-4a7e-9d51-5d3f1b5e7c11"
 SANDBOX_USER_EMAIL = "sandbox.user@example.com"
-
-
-class AppRegistration(BaseModel):
-    """A Xero app as registered in the developer portal.
-
-    ``client_secret=None`` registers a public (PKCE) app: it authenticates with the code
-    verifier instead of a secret.
-    """
-
-    client_id: str
-    client_secret: str | None = None
-    redirect_uris: list[str] = Field(default_factory=list)
-    name: str = "spendsync"
 
 
 class IdentitySettings(BaseModel):
@@ -283,7 +282,14 @@ class IdentityService:
             app = self._client(client_id, client_secret)
             record = self.refresh_tokens.get(token or "")
             if record is not None and record.client_id == app.client_id:
+                # Xero: revoking a refresh token also removes the connections it authorised.
                 del self.refresh_tokens[record.token]
+                for connection_id, connection in list(self.connections.items()):
+                    if (
+                        connection.client_id == app.client_id
+                        and connection.auth_event_id == record.auth_event_id
+                    ):
+                        del self.connections[connection_id]
 
     def issue_direct(self, client_id: str, tenant_ids: list[str], scope: tuple[str, ...]) -> Any:
         """Control-plane shortcut: connect tenants and mint tokens without the browser dance."""
@@ -407,34 +413,12 @@ def unauthorized(detail: str) -> JSONResponse:
     return JSONResponse(problem(401, "Unauthorized", detail), status_code=401)
 
 
-def _with_query(uri: str, params: dict[str, str]) -> str:
-    parts = urlsplit(uri)
-    query = f"{parts.query}&{urlencode(params)}" if parts.query else urlencode(params)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
-
-
 def _error_page(message: str) -> HTMLResponse:
     return HTMLResponse(
         f"<!doctype html><title>Xero sandbox - error</title><h1>Sorry, something went wrong"
         f"</h1><p id='error'>{html.escape(message)}</p>",
         status_code=400,
     )
-
-
-def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str | None, str | None]:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            decoded = base64.b64decode(header[6:].strip()).decode()
-        except (ValueError, UnicodeDecodeError):
-            return None, None
-        client_id, _, client_secret = decoded.partition(":")
-        return client_id, client_secret
-    return form.get("client_id"), form.get("client_secret")
-
-
-async def _form(request: Request) -> dict[str, list[str]]:
-    return parse_qs((await request.body()).decode("utf-8", "replace"), keep_blank_values=True)
 
 
 def create_identity_router(identity: IdentityService) -> APIRouter:
@@ -451,17 +435,17 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
         state = {"state": params["state"]} if params.get("state") else {}
         if params.get("response_type") != "code":
             return RedirectResponse(
-                _with_query(redirect_uri, {"error": "unsupported_response_type", **state}), 302
+                with_query(redirect_uri, {"error": "unsupported_response_type", **state}), 302
             )
         scopes = params.get("scope", "").split()
         if not scopes or any(scope not in KNOWN_SCOPES for scope in scopes):
             return RedirectResponse(
-                _with_query(redirect_uri, {"error": "invalid_scope", **state}), 302
+                with_query(redirect_uri, {"error": "invalid_scope", **state}), 302
             )
         method = params.get("code_challenge_method")
         if params.get("code_challenge") and method not in (None, "", "S256", "plain"):
             return RedirectResponse(
-                _with_query(redirect_uri, {"error": "invalid_request", **state}), 302
+                with_query(redirect_uri, {"error": "invalid_request", **state}), 302
             )
         return app, redirect_uri
 
@@ -479,7 +463,7 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
         answer = {"code": code, "scope": params.get("scope", "")}
         if params.get("state"):
             answer["state"] = params["state"]
-        return RedirectResponse(_with_query(redirect_uri, answer), status_code=302)
+        return RedirectResponse(with_query(redirect_uri, answer), status_code=302)
 
     @router.get("/identity/connect/authorize", response_model=None)
     def authorize(request: Request) -> Response:
@@ -514,7 +498,7 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
 
     @router.post("/identity/connect/authorize", response_model=None)
     async def consent(request: Request) -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         params = {key: values[0] for key, values in form.items() if key not in ("tenant",)}
         params.pop("decision", None)
         checked = check_request(params)
@@ -524,7 +508,7 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
         state = {"state": params["state"]} if params.get("state") else {}
         if form.get("decision", ["allow"])[0] != "allow":
             return RedirectResponse(
-                _with_query(redirect_uri, {"error": "access_denied", **state}), 302
+                with_query(redirect_uri, {"error": "access_denied", **state}), 302
             )
         known = identity.organisations()
         tenants = [tenant for tenant in form.get("tenant", []) if tenant in known]
@@ -534,8 +518,8 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
 
     @router.post("/connect/token", response_model=None)
     async def token(request: Request) -> Response:
-        form = {key: values[0] for key, values in (await _form(request)).items()}
-        client_id, client_secret = _client_credentials(request, form)
+        form = {key: values[0] for key, values in (await read_form(request)).items()}
+        client_id, client_secret = client_credentials(request, form)
         try:
             grant_type = form.get("grant_type")
             if grant_type == "authorization_code":
@@ -556,8 +540,8 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
 
     @router.post("/connect/revocation", response_model=None)
     async def revocation(request: Request) -> Response:
-        form = {key: values[0] for key, values in (await _form(request)).items()}
-        client_id, client_secret = _client_credentials(request, form)
+        form = {key: values[0] for key, values in (await read_form(request)).items()}
+        client_id, client_secret = client_credentials(request, form)
         try:
             identity.revoke(client_id, client_secret, form.get("token"))
         except OAuthError as error:
