@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 
@@ -93,12 +93,20 @@ class RateLimits(BaseModel):
     per_day: int | None = Field(default=5000, ge=1)
     concurrent: int | None = Field(default=5, ge=1)
     app_per_minute: int | None = Field(default=10_000, ge=1)
+    per_second: int | None = Field(
+        default=None, ge=1, description="Per tenant+app within ``second_seconds`` (QBO: 10/s)."
+    )
+    concurrent_per_app: bool = Field(
+        default=False,
+        description="Count ``concurrent`` per tenant+app (QBO) instead of per tenant (Xero).",
+    )
     minute_seconds: float = Field(default=60.0, gt=0)
     day_seconds: float = Field(default=86_400.0, gt=0)
+    second_seconds: float = Field(default=1.0, gt=0)
     enforce: bool = True
 
 
-LimitProblem = Literal["minute", "day", "concurrent", "appminute"]
+LimitProblem = Literal["minute", "day", "concurrent", "appminute", "second"]
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,7 @@ class RateLimiter:
             self._minute: dict[str, deque[float]] = {}
             self._day: dict[str, deque[float]] = {}
             self._app_minute: dict[str, deque[float]] = {}
+            self._second: dict[str, deque[float]] = {}
             self._in_flight: Counter[str] = Counter()
 
     @staticmethod
@@ -213,13 +222,24 @@ class RateLimiter:
         minute = self._minute.setdefault(tenant, deque())
         day = self._day.setdefault(tenant, deque())
         app_minute = self._app_minute.setdefault(app, deque())
+        second = self._second.setdefault(f"{tenant}\x1f{app}", deque())
         self._prune(minute, now, self.limits.minute_seconds)
         self._prune(day, now, self.limits.day_seconds)
         self._prune(app_minute, now, self.limits.minute_seconds)
-        return minute, day, app_minute
+        self._prune(second, now, self.limits.second_seconds)
+        return minute, day, app_minute, second
+
+    def _slot(self, tenant: str, app: str | None) -> str:
+        """The key in-flight requests are counted under."""
+        return f"{tenant}\x1f{app}" if self.limits.concurrent_per_app and app else tenant
 
     def _problem(
-        self, tenant: str, minute: deque[float], day: deque[float], app_minute: deque[float]
+        self,
+        slot: str,
+        minute: deque[float],
+        day: deque[float],
+        app_minute: deque[float],
+        second: deque[float],
     ) -> tuple[LimitProblem, float] | None:
         limits = self.limits
         if limits.per_day is not None and len(day) >= limits.per_day:
@@ -229,7 +249,9 @@ class RateLimiter:
             return "appminute", oldest + limits.minute_seconds
         if limits.per_minute is not None and len(minute) >= limits.per_minute:
             return "minute", minute[len(minute) - limits.per_minute] + limits.minute_seconds
-        if limits.concurrent is not None and self._in_flight[tenant] >= limits.concurrent:
+        if limits.per_second is not None and len(second) >= limits.per_second:
+            return "second", second[len(second) - limits.per_second] + limits.second_seconds
+        if limits.concurrent is not None and self._in_flight[slot] >= limits.concurrent:
             return "concurrent", 0.0
         return None
 
@@ -237,8 +259,9 @@ class RateLimiter:
         """Decide on one request; an admitted request must be paired with :meth:`release`."""
         with self._lock:
             now = self._clock.seconds()
-            minute, day, app_minute = self._windows(tenant, app, now)
-            found = self._problem(tenant, minute, day, app_minute)
+            minute, day, app_minute, second = self._windows(tenant, app, now)
+            slot = self._slot(tenant, app)
+            found = self._problem(slot, minute, day, app_minute, second)
             if found is not None:
                 problem, free_at = found
                 self._counters.count_violation(tenant, problem)
@@ -251,18 +274,21 @@ class RateLimiter:
             minute.append(now)
             day.append(now)
             app_minute.append(now)
-            self._in_flight[tenant] += 1
-            self._counters.observe_concurrency(tenant, self._in_flight[tenant])
+            second.append(now)
+            self._in_flight[slot] += 1
+            self._counters.observe_concurrency(tenant, self._in_flight[slot])
             return Admission(True, found[0] if found else None)
 
-    def release(self, tenant: str) -> None:
+    def release(self, tenant: str, app: str | None = None) -> None:
+        """Pair of :meth:`admit`; ``app`` is needed when concurrency is counted per app."""
         with self._lock:
-            if self._in_flight[tenant] > 0:
-                self._in_flight[tenant] -= 1
+            slot = self._slot(tenant, app)
+            if self._in_flight[slot] > 0:
+                self._in_flight[slot] -= 1
 
     def remaining(self, tenant: str, app: str) -> Remaining:
         with self._lock:
-            minute, day, app_minute = self._windows(tenant, app, self._clock.seconds())
+            minute, day, app_minute, _ = self._windows(tenant, app, self._clock.seconds())
             limits = self.limits
 
             def left(limit: int | None, used: int) -> int | None:
@@ -410,6 +436,27 @@ class ControlPlane:
     def retry_after_header(self, sandbox_seconds: float) -> str:
         """``Retry-After`` is what a client sleeps on, so it is given in real seconds (≥ 1)."""
         return str(max(1, math.ceil(self.clock.to_real(sandbox_seconds))))
+
+    async def serve(
+        self,
+        request: Request,
+        call_next: Callable[[Request], Awaitable[Response]],
+        fault: Fault | None,
+        render: Callable[[Fault], Response],
+    ) -> Response:
+        """Apply a drawn fault (``render`` draws it in the vendor's words), then the configured
+        latency, then the route."""
+        if fault is not None:
+            self.counters.count_fault(fault.kind)
+            if fault.kind == "slow":
+                await self.clock.sleep(fault.delay_seconds)
+            elif fault.kind == "timeout":
+                await self.hang(fault.delay_seconds, request.is_disconnected)
+                return render(fault)
+            else:
+                return render(fault)
+        await self.clock.sleep(self.call_latency())
+        return await call_next(request)
 
     async def hang(
         self, sandbox_seconds: float, disconnected: Callable[[], Awaitable[bool]]
