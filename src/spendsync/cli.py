@@ -106,6 +106,7 @@ def run_worker() -> None:
 
 class SandboxPlatform(StrEnum):
     XERO = "xero"
+    QUICKBOOKS_ONLINE = "quickbooksonline"
 
 
 @app.command("sandbox")
@@ -119,6 +120,17 @@ def sandbox(
 ) -> None:
     """Run a local emulator of a platform's API (its OAuth endpoints, validation rules, error
     bodies, rate limits and idempotency), with a control plane under /_control."""
+    if platform is SandboxPlatform.QUICKBOOKS_ONLINE:
+        from spendsync.sandboxes.qbo.app import QboSandboxConfig
+        from spendsync.sandboxes.qbo.app import serve as serve_qbo
+
+        console.print(
+            f"QuickBooks Online sandbox on http://{host}:{port} — API under "
+            f"http://{host}:{port}/v3/company/<realmId>, OAuth at /connect/oauth2, "
+            "/oauth2/v1/tokens/bearer and /v2/oauth2/tokens/revoke; control plane at /_control."
+        )
+        serve_qbo(host, port, QboSandboxConfig(auto_consent=auto_consent))
+        return
     from spendsync.sandboxes.xero.app import XeroSandboxConfig, serve
 
     console.print(
