@@ -44,7 +44,8 @@ def issue_token(client: TestClient, realm_id: str = US_REALM_ID, **extra: Any) -
 
 
 def caller(client: TestClient, realm_id: str) -> Qbo:
-    """``qbo("POST", "/purchase", json=…)`` against one company, minorversion 75."""
+    """``qbo("POST", "/purchase", json=…)`` against one company, minorversion 75 unless a
+    ``params={"minorversion": None}`` leaves it out."""
     token = issue_token(client, realm_id)["access_token"]
 
     def call(method: str, path: str, **kwargs: Any) -> Any:
@@ -53,7 +54,8 @@ def caller(client: TestClient, realm_id: str) -> Qbo:
             "Accept": "application/json",
             **kwargs.pop("headers", {}),
         }
-        params = {"minorversion": "75", **kwargs.pop("params", {})}
+        merged = {"minorversion": "75", **kwargs.pop("params", {})}
+        params = {key: value for key, value in merged.items() if value is not None}
         return client.request(
             method, f"/v3/company/{realm_id}{path}", headers=headers, params=params, **kwargs
         )

@@ -73,6 +73,12 @@ def to_xml(name: str, value: Any, xsd_type: Any) -> ET.Element:
             position, declaration = children.get(key, (10_000, None))
             for entry in item if isinstance(item, list) else [item]:
                 ordered.append((position, key, (declaration, entry)))
+    present = {key for _, key, _ in ordered}
+    for key, (position, declaration) in children.items():
+        # XSD quirk: ``TransferEx`` (an ``IntuitAnyType`` extension hook) lacks minOccurs="0"
+        # although QBO's JSON never carries it; an empty hook keeps such records valid.
+        if key not in present and declaration.min_occurs and key.endswith("Ex"):
+            ordered.append((position, key, (declaration, {})))
     ordered.sort(key=lambda triple: triple[0])
     for _, key, (declaration, entry) in ordered:
         child_type = declaration.type if declaration is not None else xsd_type

@@ -402,6 +402,7 @@ def _register_routes(app: FastAPI, sandbox: QboSandbox) -> None:
         declared = int(request.headers.get("content-length") or 0)
         if declared > limit:
             return _fault(sandbox, errors.upload_too_large(limit, declared), company)
+        await request.body()  # cached, so the form parser and the requestid check share it
         form = await request.form(max_files=100, max_fields=100)
         parts = {key: value for key, value in form.multi_items()}
         base_url = str(request.base_url).rstrip("/")

@@ -149,10 +149,15 @@ def query_invalid(detail: str) -> QboError:
     return validation("Invalid query", f"QueryValidationError: {detail}", "4001")
 
 
+def _size(limit: int) -> str:
+    megabytes, rest = divmod(limit, 1024 * 1024)
+    return f"{megabytes}MB" if megabytes and not rest else f"{limit} bytes"
+
+
 def upload_too_large(limit: int, size: int) -> QboError:
     return validation(
         "Upload request size exceeds allowed limit",
-        f"The file upload request should not exceed {limit // (1024 * 1024)}MB in size. "
+        f"The file upload request should not exceed {_size(limit)} in size. "
         f"The current request size is {size}",
         "6030",
     )

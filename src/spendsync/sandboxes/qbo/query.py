@@ -190,16 +190,26 @@ def parse_query(text: str) -> Query:
     return _Parser(text).parse()
 
 
-def _lookup(record: Record, path: str) -> Any:
-    value: Any = record
+def _values(record: Record, path: str) -> list[Any]:
+    """Every value at ``path``; a list on the way (``AttachableRef``) contributes each item."""
+    found: list[Any] = [record]
     for part in path.split("."):
-        if not isinstance(value, dict):
-            return None
-        match = next((key for key in value if key.lower() == part.lower()), None)
-        value = value.get(match) if match is not None else None
-    if isinstance(value, dict) and "value" in value:
-        return value["value"]  # a ReferenceType compares on its id
-    return value
+        step: list[Any] = []
+        for value in found:
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, dict):
+                    key = next((k for k in item if k.lower() == part.lower()), None)
+                    if key is not None:
+                        step.append(item[key])
+        found = step
+    flat = [item for value in found for item in (value if isinstance(value, list) else [value])]
+    # a ReferenceType compares on its id
+    return [v["value"] if isinstance(v, dict) and "value" in v else v for v in flat]
+
+
+def _lookup(record: Record, path: str) -> Any:
+    values = _values(record, path)
+    return values[0] if values else None
 
 
 def _timestamp(text: str) -> datetime | None:
@@ -240,7 +250,10 @@ def _like(value: Any, pattern: Any) -> bool:
 
 
 def matches(record: Record, condition: Condition) -> bool:
-    value = _lookup(record, condition.path)
+    return any(_matches(value, condition) for value in _values(record, condition.path))
+
+
+def _matches(value: Any, condition: Condition) -> bool:
     if condition.op == "like":
         return _like(value, condition.value)
     candidates = condition.value if condition.op == "in" else [condition.value]
