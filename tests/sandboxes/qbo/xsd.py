@@ -53,6 +53,17 @@ def _children(xsd_type: Any) -> dict[str, tuple[int, Any]]:
     return found
 
 
+def _substitute(key: str, children: dict[str, tuple[int, Any]]) -> tuple[int, Any]:
+    """``Purchase`` where the type says ``IntuitObject``: a member of a substitution group."""
+    element = _schema().elements.get(key)
+    head = getattr(element, "substitution_group", None)
+    if element is not None and head is not None:
+        local = head.split("}")[-1]
+        if local in children:
+            return children[local][0], element
+    return 10_000, None
+
+
 def to_xml(name: str, value: Any, xsd_type: Any) -> ET.Element:
     element = ET.Element(f"{{{NS}}}{name}")
     if not isinstance(value, dict):
@@ -70,7 +81,7 @@ def to_xml(name: str, value: Any, xsd_type: Any) -> ET.Element:
         elif simple_content and key == "value":
             element.text = _scalar(item)
         else:
-            position, declaration = children.get(key, (10_000, None))
+            position, declaration = children.get(key) or _substitute(key, children)
             for entry in item if isinstance(item, list) else [item]:
                 ordered.append((position, key, (declaration, entry)))
     present = {key for _, key, _ in ordered}
