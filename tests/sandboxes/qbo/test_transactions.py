@@ -269,3 +269,69 @@ def test_transactions_can_be_deleted(us: Qbo, sandbox: QboSandbox, entity: str) 
         json={"Id": record["Id"], "SyncToken": record["SyncToken"]},
     )
     assert response.json()[entity]["status"] == "Deleted"
+
+
+# --- BillPayment ----------------------------------------------------------------------------
+def _payment(sandbox: QboSandbox, bill: dict[str, Any], amount: float) -> dict[str, Any]:
+    return {
+        "VendorRef": bill["VendorRef"],
+        "PayType": "CreditCard",
+        "CreditCardPayment": {"CCAccountRef": _account(sandbox, "Company Card")},
+        "TotalAmt": amount,
+        "Line": [{"Amount": amount, "LinkedTxn": [{"TxnId": bill["Id"], "TxnType": "Bill"}]}],
+    }
+
+
+def test_bill_payment_reduces_the_bill_balance(us: Qbo, sandbox: QboSandbox) -> None:
+    vendor = {"value": ids(sandbox, US_REALM_ID, "Vendor", "Delta Air Lines")}
+    bill = _ok(us, "Bill", _bill(sandbox, vendor))
+    payment = _ok(us, "BillPayment", _payment(sandbox, bill, 60))
+    assert us("GET", f"/bill/{bill['Id']}").json()["Bill"]["Balance"] == 40.0
+    too_much = us("POST", "/billpayment", json=_payment(sandbox, bill, 41))
+    assert fault_of(too_much)["code"] == "6000"
+    wrong_account = _payment(sandbox, bill, 10)
+    wrong_account["CreditCardPayment"] = {"CCAccountRef": _account(sandbox, "Checking")}
+    assert fault_of(us("POST", "/billpayment", json=wrong_account))["code"] == "6000"
+    by_check = {
+        **_payment(sandbox, bill, 40),
+        "PayType": "Check",
+        "CheckPayment": {"BankAccountRef": _account(sandbox, "Checking")},
+    }
+    del by_check["CreditCardPayment"]
+    _ok(us, "BillPayment", by_check)
+    assert us("GET", f"/bill/{bill['Id']}").json()["Bill"]["Balance"] == 0.0
+    us(
+        "POST",
+        "/billpayment",
+        params={"operation": "delete"},
+        json={"Id": payment["Id"], "SyncToken": payment["SyncToken"]},
+    )
+    assert us("GET", f"/bill/{bill['Id']}").json()["Bill"]["Balance"] == 60.0
+
+
+def test_bill_payment_must_match_the_bill_vendor(us: Qbo, sandbox: QboSandbox) -> None:
+    vendor = {"value": ids(sandbox, US_REALM_ID, "Vendor", "Delta Air Lines")}
+    bill = _ok(us, "Bill", _bill(sandbox, vendor))
+    other = {
+        **_payment(sandbox, bill, 5),
+        "VendorRef": {"value": ids(sandbox, US_REALM_ID, "Vendor", "Staples")},
+    }
+    assert fault_of(us("POST", "/billpayment", json=other))["code"] == "6000"
+
+
+# --- Exchange rates -------------------------------------------------------------------------
+def test_exchange_rate_read(uk: Qbo, us: Qbo) -> None:
+    response = uk(
+        "GET", "/exchangerate", params={"sourcecurrencycode": "USD", "asofdate": "2024-03-01"}
+    )
+    assert response.status_code == 200
+    rate = response.json()["ExchangeRate"]
+    conforms("ExchangeRate", rate)
+    assert (rate["SourceCurrencyCode"], rate["TargetCurrencyCode"], rate["Rate"]) == (
+        "USD",
+        "GBP",
+        0.79,
+    )
+    assert (
+        fault_of(us("GET", "/exchangerate", params={"sourcecurrencycode": "EUR"}))["code"] == "2500"
+    )

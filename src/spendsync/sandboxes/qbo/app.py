@@ -354,6 +354,19 @@ def _register_routes(app: FastAPI, sandbox: QboSandbox) -> None:
                 sandbox, company, {"CompanyInfo": state.get_entity(company, "CompanyInfo", "1")}
             )
 
+    @app.get(f"{base}/exchangerate", response_model=None)
+    def exchange_rate(request: Request) -> Response:
+        company = sandbox.company(request)
+        params = request.query_params
+        with company.lock:
+            rate = state.exchange_rate(
+                company,
+                params.get("sourcecurrencycode"),
+                params.get("asofdate"),
+                sandbox.clock.now(),
+            )
+            return _ok(sandbox, company, {"ExchangeRate": rate})
+
     @app.get(f"{base}/preferences", response_model=None)
     def preferences(request: Request) -> Response:
         company = sandbox.company(request)

@@ -217,6 +217,7 @@ class EntityKind:
     transaction: bool = False
     deletable: bool = False
     name_list: bool = False  # queries return active records unless Active is filtered on
+    after_change: Callable[[Company], None] | None = None  # e.g. bill balances after payments
 
 
 ENTITIES: dict[str, EntityKind] = {}
@@ -284,6 +285,8 @@ def save_entity(company: Company, entity: str, body: Any, now: datetime) -> Reco
         incoming["SyncToken"] = str(int(previous["SyncToken"]) + 1)
     record = _stamp(company, incoming, previous, now)
     company.table(entity)[record["Id"]] = record
+    if kind.after_change is not None:
+        kind.after_change(company)
     return copy.deepcopy(record)
 
 
@@ -304,6 +307,8 @@ def delete_entity(company: Company, entity: str, body: Any) -> Record:
         raise errors.stale_object(entity, body["SyncToken"], previous["SyncToken"])
     del company.table(entity)[previous["Id"]]
     company.files.pop(previous["Id"], None)
+    if kind.after_change is not None:
+        kind.after_change(company)
     return {"domain": "QBO", "status": "Deleted", "Id": previous["Id"]}
 
 
@@ -837,9 +842,16 @@ def validate_bill(company: Company, body: Record, previous: Record | None, now: 
     totals = _expense_lines(company, body, context)
     _tax_detail(company, body, totals)
     total = _totals(body, context, totals, company, home_total=False)
-    body["Balance"] = money(total)
+    paid = _paid(company, previous["Id"]) if previous else Decimal(0)
+    if paid > total:
+        raise errors.business(
+            f"The bill total ({money(total)}) is less than the payments applied to it "
+            f"({money(paid)}).",
+            "Line",
+        )
+    body["Balance"] = money(total - paid)
     if company.multicurrency:
-        body["HomeBalance"] = money(total * context.rate)
+        body["HomeBalance"] = money((total - paid) * context.rate)
 
 
 def validate_transfer(
@@ -1006,6 +1018,83 @@ def validate_deposit(
     _totals(body, context, totals, company, home_total=True)
 
 
+def _paid(company: Company, bill_id: str, skip_payment: str | None = None) -> Decimal:
+    """What bill payments have applied to one bill."""
+    paid = Decimal(0)
+    for payment in company.table("BillPayment").values():
+        if payment["Id"] == skip_payment:
+            continue
+        for line in payment.get("Line") or []:
+            for linked in line.get("LinkedTxn") or []:
+                if linked.get("TxnType") == "Bill" and str(linked.get("TxnId")) == bill_id:
+                    paid += Decimal(str(line.get("Amount", 0)))
+    return paid
+
+
+def refresh_bill_balances(company: Company) -> None:
+    for bill in company.table("Bill").values():
+        balance = Decimal(str(bill["TotalAmt"])) - _paid(company, bill["Id"])
+        bill["Balance"] = money(balance)
+        if "HomeBalance" in bill:
+            bill["HomeBalance"] = money(balance * Decimal(str(bill.get("ExchangeRate", 1))))
+
+
+def validate_bill_payment(
+    company: Company, body: Record, previous: Record | None, now: datetime
+) -> None:
+    context = _transaction_header(company, body, now)
+    vendor = resolve(company, body, "VendorRef", ("Vendor",), required=True)
+    assert vendor is not None
+    _require_entity_currency(company, vendor, context, "VendorRef")
+    pay_type = _enum(body, "PayType", ("Check", "CreditCard"), required=True)
+    if pay_type == "Check":
+        holder, key, account_type = "CheckPayment", "BankAccountRef", "Bank"
+    else:
+        holder, key, account_type = "CreditCardPayment", "CCAccountRef", "Credit Card"
+    detail = body.get(holder)
+    if not isinstance(detail, dict):
+        raise errors.required(f"{holder}.{key}")
+    account = resolve(company, detail, key, ("Account",), required=True, element=f"{holder}.{key}")
+    assert account is not None
+    if account["AccountType"] != account_type:
+        raise errors.business(
+            f"{holder}.{key} must be a {account_type} account.", f"{holder}.{key}"
+        )
+    _require_account_currency(company, account, context, f"{holder}.{key}")
+    body.pop("CreditCardPayment" if pay_type == "Check" else "CheckPayment", None)
+    total = amount_of(body.get("TotalAmt"), "TotalAmt")
+    applied = Decimal(0)
+    for index, line in enumerate(_lines(body)):
+        amount = amount_of(line.get("Amount"), f"Line[{index}].Amount")
+        links = line.get("LinkedTxn")
+        if not isinstance(links, list) or not links:
+            raise errors.required(f"Line[{index}].LinkedTxn")
+        for linked in links:
+            if not isinstance(linked, dict) or linked.get("TxnType") != "Bill":
+                raise errors.invalid_enum(
+                    f"Line[{index}].LinkedTxn.TxnType", (linked or {}).get("TxnType")
+                )
+            bill = company.find("Bill", str(linked.get("TxnId")))
+            if bill is None:
+                raise errors.invalid_reference("Bill", str(linked.get("TxnId")), "LinkedTxn")
+            if bill["VendorRef"]["value"] != vendor["Id"]:
+                raise errors.business("The bill belongs to another vendor.", "LinkedTxn")
+            owed = Decimal(str(bill["TotalAmt"])) - _paid(
+                company, bill["Id"], previous["Id"] if previous else None
+            )
+            if amount > owed:
+                raise errors.business(
+                    f"The payment ({money(amount)}) is more than the bill's open balance "
+                    f"({money(owed)}).",
+                    "LinkedTxn",
+                )
+        line["Amount"] = money(amount)
+        applied += amount
+    if applied > total:
+        raise errors.business("The lines apply more than the payment's TotalAmt.", "TotalAmt")
+    body["TotalAmt"] = money(total)
+
+
 for _kind in (
     EntityKind("Account", validate_account, name_list=True),
     EntityKind("Vendor", _name_entity("Vendor"), name_list=True),
@@ -1019,11 +1108,38 @@ for _kind in (
     EntityKind("Attachable", validate_attachable, deletable=True),
     EntityKind("Purchase", validate_purchase, transaction=True, deletable=True),
     EntityKind("Bill", validate_bill, transaction=True, deletable=True),
+    EntityKind(
+        "BillPayment",
+        validate_bill_payment,
+        deletable=True,
+        after_change=refresh_bill_balances,
+    ),
     EntityKind("Transfer", validate_transfer, transaction=True, deletable=True),
     EntityKind("JournalEntry", validate_journal_entry, transaction=True, deletable=True),
     EntityKind("Deposit", validate_deposit, transaction=True, deletable=True),
 ):
     _register(_kind)
+
+
+def exchange_rate(company: Company, source: str | None, as_of: str | None, now: datetime) -> Record:
+    """``GET /exchangerate``: home-currency units per unit of ``source`` (the company's rate)."""
+    if not source:
+        raise errors.required("sourcecurrencycode")
+    code = source.upper()
+    if code != company.home_currency and code not in company.currencies():
+        raise errors.invalid_reference("Currency", code, "sourcecurrencycode")
+    rate = Decimal(1) if code == company.home_currency else company.exchange_rates.get(code)
+    if rate is None:
+        raise errors.object_not_found(f"No exchange rate for {code}")
+    day = as_of or company.today(now).isoformat()
+    return {
+        "SourceCurrencyCode": code,
+        "TargetCurrencyCode": company.home_currency,
+        "Rate": float(rate),
+        "AsOfDate": day,
+        "SyncToken": "0",
+        "MetaData": {"LastUpdatedTime": company.timestamp(now)},
+    }
 
 
 # --------------------------------------------------------------------------------------------
