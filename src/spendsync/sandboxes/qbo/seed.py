@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from spendsync.sandboxes.qbo.state import Company, Record, save_entity
+from spendsync.sandboxes.qbo.state import ENTITIES, Company, Record, save_entity
 
 SEED_TIME = datetime(2024, 1, 1, 12, tzinfo=UTC)
 US_REALM_ID = "9341453000000001"
@@ -309,8 +309,6 @@ def apply_seed(company: Company, payload: dict[str, Any], now: datetime) -> dict
     omits ``ExchangeRate``). ``multicurrency``: switch the preference (off → on only in QBO,
     the sandbox allows both for tests).
     """
-    from spendsync.sandboxes.qbo.state import ENTITIES
-
     created: dict[str, list[str]] = {}
     for code, rate in (payload.get("exchangeRates") or {}).items():
         company.exchange_rates[str(code).upper()] = Decimal(str(rate))

@@ -889,6 +889,25 @@ def validate_transfer(
     body["Amount"] = money(amount)
 
 
+def _journal_entity(company: Company, detail: Record, prefix: str) -> str | None:
+    """Check a journal line's ``Entity {Type, EntityRef}``; the entity's type, if any."""
+    holder = detail.get("Entity")
+    if not isinstance(holder, dict) or holder.get("EntityRef") is None:
+        return None
+    wanted = holder.get("Type")
+    if wanted is not None and wanted not in NAME_LISTS:
+        raise errors.invalid_enum(f"{prefix}.Entity.Type", wanted)
+    resolve(
+        company,
+        holder,
+        "EntityRef",
+        (wanted,) if wanted else NAME_LISTS,
+        element=f"{prefix}.Entity.EntityRef",
+    )
+    holder["Type"] = wanted or kind_of(company, holder["EntityRef"]["value"])
+    return str(holder["Type"])
+
+
 def validate_journal_entry(
     company: Company, body: Record, previous: Record | None, now: datetime
 ) -> None:
@@ -916,32 +935,14 @@ def validate_journal_entry(
         )
         assert account is not None
         _require_account_currency(company, account, context, f"{prefix}.AccountRef")
-        entity_holder = detail.get("Entity")
-        entity = None
-        if isinstance(entity_holder, dict) and entity_holder.get("EntityRef") is not None:
-            wanted = entity_holder.get("Type")
-            if wanted is not None and wanted not in NAME_LISTS:
-                raise errors.invalid_enum(f"{prefix}.Entity.Type", wanted)
-            entity = resolve(
-                company,
-                entity_holder,
-                "EntityRef",
-                (wanted,) if wanted else NAME_LISTS,
-                element=f"{prefix}.Entity.EntityRef",
-            )
-            entity_holder["Type"] = wanted or kind_of(company, entity_holder["EntityRef"]["value"])
-        if account["AccountType"] == "Accounts Payable" and (
-            entity is None or entity_holder.get("Type") != "Vendor"  # type: ignore[union-attr]
-        ):
+        entity_type = _journal_entity(company, detail, prefix)
+        required_party = {"Accounts Payable": "Vendor", "Accounts Receivable": "Customer"}.get(
+            account["AccountType"]
+        )
+        if required_party is not None and entity_type != required_party:
             raise errors.business(
-                "When you use Accounts Payable, you must choose a vendor in the Name field.",
-                f"{prefix}.Entity",
-            )
-        if account["AccountType"] == "Accounts Receivable" and (
-            entity is None or entity_holder.get("Type") != "Customer"  # type: ignore[union-attr]
-        ):
-            raise errors.business(
-                "When you use Accounts Receivable, you must choose a customer in the Name field.",
+                f"When you use {account['AccountType']}, you must choose a "
+                f"{required_party.lower()} in the Name field.",
                 f"{prefix}.Entity",
             )
         resolve(company, detail, "ClassRef", ("Class",), element=f"{prefix}.ClassRef")
