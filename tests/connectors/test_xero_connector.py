@@ -6,52 +6,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from spendsync.app import create_app
 from spendsync.config import Settings
-from spendsync.jobs import engine as jobs_engine
 from spendsync.jobs.engine import JobQueue
 from spendsync.sandboxes.control import RateLimits
-from tests.conftest import PUBLIC_URL, auth
-from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET, running_xero_sandbox
+from tests.conftest import auth
+from tests.connectors.conftest import CLIENT_ID, running_xero_sandbox
+from tests.connectors.xero_support import link, spendsync_on
 from tests.expenses.test_expense_sync import wait_for_sync
 from tests.reference.test_reference_data import wait_for_pulls
-
-
-@contextmanager
-def spendsync_on(
-    settings: Settings, engine: Engine, worker: JobQueue, sandbox_url: str, **extra: Any
-) -> Iterator[TestClient]:
-    """spendsync's API (and this process's worker) configured for the sandbox's Xero app."""
-    xero: dict[str, Any] = {
-        "xero_client_id": CLIENT_ID,
-        "xero_client_secret": SecretStr(CLIENT_SECRET),
-        "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
-        "xero_token_url": f"{sandbox_url}/connect/token",
-        "xero_connections_url": f"{sandbox_url}/connections",
-        "xero_revocation_url": f"{sandbox_url}/connect/revocation",
-        "xero_api_url": f"{sandbox_url}/api.xro/2.0",
-        **extra,
-    }
-    context = jobs_engine.worker_context()
-    original = context.settings
-    # The worker opens connectors with its own settings: give it the same Xero app.
-    object.__setattr__(context, "settings", original.model_copy(update=xero))
-    try:
-        app = create_app(settings.model_copy(update=xero), engine, worker)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield client
-    finally:
-        object.__setattr__(context, "settings", original)
 
 
 @pytest.fixture
@@ -60,27 +29,6 @@ def xero_api(
 ) -> Iterator[TestClient]:
     with spendsync_on(settings, engine, worker, sandbox_url) as client:
         yield client
-
-
-def link(api: TestClient, headers: dict[str, str]) -> dict[str, Any]:
-    company = api.post("/companies", json={"name": "Demo UK"}, headers=headers).json()
-    conn = api.post(
-        f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}, headers=headers
-    ).json()
-    start = urlparse(conn["linkUrl"])
-    to_xero = api.get(f"{start.path}?{start.query}", follow_redirects=False)
-    assert to_xero.status_code == 302
-    consent = httpx.get(to_xero.headers["location"], follow_redirects=False)  # the real socket
-    assert consent.status_code in (302, 303), consent.text
-    back = urlparse(consent.headers["location"])
-    assert f"{back.scheme}://{back.netloc}{back.path}" == f"{PUBLIC_URL}/link/callback/xero"
-    assert "code" in parse_qs(back.query)
-    done = api.get(f"{back.path}?{back.query}")
-    assert done.status_code == 200, done.text
-    assert "connected" in done.text
-    linked = api.get(f"/companies/{company['id']}/connections/{conn['id']}", headers=headers).json()
-    assert linked["status"] == "Linked"
-    return {"id": company["id"], "headers": headers, "connection": conn["id"]}
 
 
 def test_link_read_write_update_attach(xero_api: TestClient, new_key, sandbox_url: str) -> None:
@@ -205,39 +153,6 @@ def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
     assert _sandbox_count(sandbox_url, info["accountingPlatformRef"], "BankTransactions") == 3
     counters = httpx.get(f"{sandbox_url}/_control/counters").json()
     assert counters["injectedFaults"] == {"rate_limit": 2, "error": 1, "expired_token": 1}
-
-
-def test_revoked_access_deauthorizes_the_connection(
-    xero_api: TestClient, new_key, sandbox_url: str
-) -> None:
-    company, ids = _ready(xero_api, new_key)
-    token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID}).json()[
-        "access_token"
-    ]
-    connections = httpx.get(
-        f"{sandbox_url}/connections", headers={"Authorization": f"Bearer {token}"}
-    ).json()
-    for connection in connections:  # the organisation disconnects the app in Xero
-        httpx.delete(
-            f"{sandbox_url}/connections/{connection['id']}",
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    base = f"/companies/{company['id']}/sync/expenses"
-    sync_id = xero_api.post(
-        f"{base}/expense-transactions", json=[_payment(ids)], headers=company["headers"]
-    ).json()["syncId"]
-    status = wait_for_sync(xero_api, company, sync_id)
-    assert status["syncStatusCode"] == 5130
-    transaction = xero_api.get(
-        f"{base}/syncs/{sync_id}/transactions", headers=company["headers"]
-    ).json()["results"][0]
-    assert transaction["status"] == "PushError"
-    assert "refused our access" in transaction["message"]
-    connection = xero_api.get(
-        f"/companies/{company['id']}/connections/{company['connection']}",
-        headers=company["headers"],
-    ).json()
-    assert connection["status"] == "Deauthorized"
 
 
 @pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])

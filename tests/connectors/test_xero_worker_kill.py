@@ -24,7 +24,7 @@ from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue, migrate_jobs_database
 from tests.conftest import auth
 from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET
-from tests.connectors.test_xero_connector import link
+from tests.connectors.xero_support import link
 from tests.expenses.test_expense_sync import wait_for_sync
 from tests.reference.test_reference_data import wait_for_pulls
 

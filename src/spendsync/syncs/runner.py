@@ -158,9 +158,9 @@ def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> 
                 outcomes = {o.transaction_id: o for o in ledger.push(items)}
         except AuthFailure as exc:
             connection.status = ConnectionStatus.DEAUTHORIZED
-            _fail_items(
-                rows, TransactionStatus.PUSH_ERROR, f"The platform refused our access: {exc}"
-            )
+            message = f"The platform refused our access: {exc}"
+            _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
+            _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
             session.commit()
             return
         except NotSupported as exc:
