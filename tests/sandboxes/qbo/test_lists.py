@@ -126,9 +126,11 @@ def test_tax_codes_are_read_only(us: Qbo) -> None:
     assert fault_of(response)["code"] == "500"
 
 
-def test_unknown_entity_is_unsupported(us: Qbo) -> None:
+def test_unknown_entity_or_route_is_unsupported(us: Qbo) -> None:
     assert fault_of(us("POST", "/spaceship", json={"Name": "x"}))["code"] == "500"
     assert fault_of(us("GET", "/spaceship/1"))["code"] == "500"
+    assert fault_of(us("GET", "/purchase"))["code"] == "500"
+    assert fault_of(us("DELETE", "/purchase/1"))["code"] == "500"
 
 
 def test_invalid_json_is_a_validation_fault(us: Qbo) -> None:

@@ -461,6 +461,20 @@ def _register_routes(app: FastAPI, sandbox: QboSandbox) -> None:
             )
 
 
+def _register_fallback(app: FastAPI) -> None:
+    """Anything else under a company answers like QBO: a Fault, not the framework's 404/405."""
+
+    def unsupported(request: Request, rest: str) -> Response:
+        raise errors.unsupported_operation(f"{request.method} /{rest}")
+
+    app.add_api_route(
+        f"{API}/{{realm_id}}/{{rest:path}}",
+        unsupported,
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        response_model=None,
+    )
+
+
 def _batch_item(sandbox: QboSandbox, company: Company, item: Any) -> Json:
     if not isinstance(item, dict):
         return {"Fault": errors.request_not_understood("BatchItemRequest item").fault()}
@@ -609,6 +623,7 @@ def create_app(config: QboSandboxConfig | None = None) -> FastAPI:
     _register_qbo_control_routes(app, sandbox)
     app.include_router(create_identity_router(sandbox.identity))
     _register_routes(app, sandbox)
+    _register_fallback(app)
     _install_gate(app, sandbox)
     return app
 
