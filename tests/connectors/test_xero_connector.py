@@ -238,3 +238,71 @@ def test_unlinking_revokes_the_access_at_xero(
     assert response.status_code in (200, 204), response.text
     # The organisation no longer lists spendsync as a connected app.
     assert httpx.get(connections, params={"client_id": CLIENT_ID}).json() == []
+
+
+def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, new_key) -> None:
+    company = link(xero_api, auth(new_key().key))
+    wait_for_pulls(xero_api, company, 5)
+    headers = company["headers"]
+    connection = f"/companies/{company['id']}/connections/{company['connection']}"
+    model = xero_api.get(f"{connection}/options/chartOfAccounts", headers=headers).json()
+    categories = [o["value"] for o in model["properties"]["fullyQualifiedCategory"]["options"]]
+    assert "Expense.Overheads" in categories
+    assert model["properties"]["nominalCode"]["required"] is True
+
+    # spendsync checks the platform's rules first, all at once.
+    refused = xero_api.post(
+        f"{connection}/push/accounts",
+        json={"name": "Card Fees", "fullyQualifiedCategory": "Expense.Nope"},
+        headers=headers,
+    )
+    assert refused.status_code == 400
+    assert {e["itemId"] for e in refused.json()["validation"]["errors"]} == {
+        "FullyQualifiedCategory",
+        "NominalCode",
+    }
+
+    created = xero_api.post(
+        f"{connection}/push/accounts",
+        json={
+            "nominalCode": "4100",
+            "name": "Card Fees",
+            "fullyQualifiedCategory": "Expense.Overheads",
+        },
+        headers=headers,
+    ).json()
+    assert created["status"] == "Success", created
+    assert created["data"]["fullyQualifiedCategory"] == "Expense.Overheads"
+    duplicate = xero_api.post(
+        f"{connection}/push/accounts",
+        json={
+            "nominalCode": "4100",
+            "name": "Card Fees 2",
+            "fullyQualifiedCategory": "Expense.Overheads",
+        },
+        headers=headers,
+    ).json()
+    assert duplicate["status"] == "Failed"
+    assert "unique Code" in duplicate["errorMessage"]  # Xero's own words
+
+    card = xero_api.post(
+        f"{connection}/push/bankAccounts",
+        json={
+            "accountName": "Expensely Card",
+            "accountType": "Credit",
+            "accountNumber": "4111",
+            "currency": "GBP",
+        },
+        headers=headers,
+    ).json()
+    assert card["status"] == "Success", card
+    assert card["data"]["accountType"] == "Credit"
+    # Both are usable at once: the mapping options know them before the next read.
+    options = xero_api.get(
+        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=headers
+    ).json()
+    accounts = {a["name"]: a for a in options["accounts"]}
+    assert accounts["Card Fees"]["id"] == created["data"]["id"]
+    assert accounts["Expensely Card"]["isBankAccount"] is True
+    pushes = xero_api.get(f"/companies/{company['id']}/push", headers=headers).json()
+    assert {p["dataType"] for p in pushes["results"]} == {"chartOfAccounts", "bankAccounts"}

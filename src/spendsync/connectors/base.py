@@ -14,7 +14,13 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
-from spendsync.connectors.reference import LedgerContact, ReferenceDataType, ReferenceRead
+from spendsync.connectors.reference import (
+    LedgerAccount,
+    LedgerContact,
+    NewAccount,
+    ReferenceDataType,
+    ReferenceRead,
+)
 from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer
 
 
@@ -38,9 +44,24 @@ class KindSupport:
 
 
 @dataclass(frozen=True)
+class AccountCreation:
+    """What the platform needs to create an account; drives request validation and the
+    `options/chartOfAccounts` and `options/bankAccounts` models."""
+
+    categories: tuple[tuple[str, str], ...]  # (fullyQualifiedCategory, display name)
+    bank_categories: tuple[tuple[str, str], ...]  # where bank and card accounts sit
+    nominal_code_required: bool = False
+    nominal_code_max_length: int | None = None
+    name_max_length: int = 150
+    bank_account_number_required: bool = False
+    bank_nominal_code_allowed: bool = True
+
+
+@dataclass(frozen=True)
 class Capabilities:
     kinds: dict[TransactionKind, KindSupport] = field(default_factory=dict)
     max_attachment_bytes: int | None = None
+    accounts: AccountCreation | None = None
 
     def supports(self, kind: TransactionKind) -> KindSupport | None:
         return self.kinds.get(kind)
@@ -136,6 +157,11 @@ class LinkedLedger(Protocol):
     ) -> LedgerContact:
         """Create (or, with `existing_id`, update) a supplier or customer; returns it as the
         platform stored it. RecordValidation carries the platform's reason for refusing it."""
+        ...
+
+    def save_account(self, account: NewAccount) -> LedgerAccount:
+        """Create an account (a bank or card account when `account.bank_kind` says so);
+        returns it as the platform stored it. RecordValidation carries the refusal."""
         ...
 
     def attach(

@@ -57,6 +57,22 @@ class LedgerAccount:
 
 
 @dataclass(frozen=True)
+class NewAccount:
+    """An account to create in the ledger: Codat's account prototype, or its bank account
+    prototype (then `bank_kind` is not NONE and the account number may be required)."""
+
+    name: str
+    account_type: AccountType
+    category: str  # Codat's fullyQualifiedCategory, one of the platform's AccountCreation
+    currency: str | None = None
+    nominal_code: str | None = None
+    description: str | None = None
+    bank_kind: BankKind = BankKind.NONE
+    account_number: str | None = None
+    sort_code: str | None = None
+
+
+@dataclass(frozen=True)
 class LedgerTaxRate:
     id: str
     name: str

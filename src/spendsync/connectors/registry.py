@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from spendsync.connections.models import Connection, SourceType
 from spendsync.connectors.base import (
+    AccountCreation,
     Capabilities,
     KindSupport,
     LedgerContext,
@@ -17,6 +18,7 @@ from spendsync.connectors.base import (
 )
 from spendsync.connectors.errors import NotSupported
 from spendsync.connectors.linking import Linker
+from spendsync.connectors.xero.mapping import XERO_TYPE_BY_CATEGORY
 
 _NAMESPACE = uuid.UUID("4f0c4c2e-6b7c-4d44-9a6b-6a0f5c3c2b11")
 
@@ -80,6 +82,19 @@ PLATFORMS: dict[PlatformKey, Platform] = {
                     attach=_CARD | {_K.TRANSFER, _K.REIMBURSABLE},
                 ),
                 max_attachment_bytes=10 * 1024 * 1024,
+                accounts=AccountCreation(
+                    categories=tuple(
+                        (category, name) for category, (_, name) in XERO_TYPE_BY_CATEGORY.items()
+                    ),
+                    bank_categories=(
+                        ("Asset.Bank", "Bank account"),
+                        ("Liability.CreditCard", "Credit card"),
+                    ),
+                    nominal_code_required=True,
+                    nominal_code_max_length=10,
+                    name_max_length=150,
+                    bank_account_number_required=True,
+                ),
             ),
         ),
         Platform(

@@ -9,11 +9,14 @@ from spendsync.api.deps import ClientIdDep, LedgerContextDep, SessionDep
 from spendsync.api.paging import PageParams, page_params, paging_info
 from spendsync.api.responses import error_responses
 from spendsync.connectors.reference import LedgerContact, RecordStatus, ReferenceDataType
-from spendsync.pushes import service
+from spendsync.pushes import accounts, service
 from spendsync.pushes.schemas import (
+    AccountBody,
+    BankAccountBody,
     CustomerBody,
     PushOperationOut,
     PushOperations,
+    PushOption,
     SupplierBody,
     push_to_schema,
 )
@@ -172,6 +175,106 @@ def update_customer(
         body,
         customerId,
     )
+
+
+@router.post(
+    f"{CONNECTION}/push/accounts",
+    operation_id="create-account",
+    summary="Create account",
+    tags=["Accounts"],
+    response_model=PushOperationOut,
+    responses=error_responses(400, 404, 409),
+)
+def create_account(
+    companyId: UUID,  # noqa: N803
+    connectionId: UUID,  # noqa: N803
+    body: AccountBody,
+    session: SessionDep,
+    client_id: ClientIdDep,
+    context: LedgerContextDep,
+) -> PushOperationOut:
+    row = service.push_account(
+        session,
+        context,
+        client_id,
+        str(companyId),
+        str(connectionId),
+        accounts.new_account(body),
+        ReferenceDataType.CHART_OF_ACCOUNTS.value,
+        accounts.account_data,
+    )
+    return push_to_schema(row)
+
+
+@router.post(
+    f"{CONNECTION}/push/bankAccounts",
+    operation_id="create-bank-account",
+    summary="Create bank account",
+    tags=["Bank accounts"],
+    response_model=PushOperationOut,
+    responses=error_responses(400, 404, 409),
+)
+def create_bank_account(
+    companyId: UUID,  # noqa: N803
+    connectionId: UUID,  # noqa: N803
+    body: BankAccountBody,
+    session: SessionDep,
+    client_id: ClientIdDep,
+    context: LedgerContextDep,
+) -> PushOperationOut:
+    row = service.push_account(
+        session,
+        context,
+        client_id,
+        str(companyId),
+        str(connectionId),
+        accounts.new_bank_account(body),
+        "bankAccounts",
+        accounts.bank_account_data,
+    )
+    return push_to_schema(row)
+
+
+@router.get(
+    f"{CONNECTION}/options/chartOfAccounts",
+    operation_id="get-create-chartOfAccounts-model",
+    summary="Get create account model",
+    tags=["Accounts"],
+    response_model=PushOption,
+    response_model_exclude_none=True,
+    responses=error_responses(400, 404),
+)
+def get_create_accounts_model(
+    companyId: UUID,  # noqa: N803
+    connectionId: UUID,  # noqa: N803
+    session: SessionDep,
+    client_id: ClientIdDep,
+) -> PushOption:
+    platform, rules = service.account_creation(
+        session, client_id, str(companyId), str(connectionId)
+    )
+    return accounts.account_option(platform, rules)
+
+
+@router.get(
+    f"{CONNECTION}/options/bankAccounts",
+    operation_id="get-create-bankAccounts-model",
+    summary="Get create bank account model",
+    tags=["Bank accounts"],
+    response_model=PushOption,
+    response_model_exclude_none=True,
+    responses=error_responses(400, 404),
+)
+def get_create_bank_accounts_model(
+    companyId: UUID,  # noqa: N803
+    connectionId: UUID,  # noqa: N803
+    session: SessionDep,
+    client_id: ClientIdDep,
+) -> PushOption:
+    platform, rules = service.account_creation(
+        session, client_id, str(companyId), str(connectionId)
+    )
+    return accounts.bank_account_option(platform, rules)
 
 
 @router.get(

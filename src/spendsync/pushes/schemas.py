@@ -42,6 +42,91 @@ class CustomerBody(CamelModel):
     default_currency: Currency | None = None
 
 
+AccountKind = Literal["Unknown", "Asset", "Expense", "Income", "Liability", "Equity"]
+
+
+class AccountBody(CamelModel):
+    """Codat's account prototype (POST …/push/accounts)."""
+
+    model_config = ConfigDict(title="Account prototype")
+
+    nominal_code: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] | None = (
+        None
+    )
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    fully_qualified_category: Annotated[str, StringConstraints(max_length=100)] | None = None
+    fully_qualified_name: Short | None = None
+    currency: Currency | None = None
+    current_balance: float | None = None
+    type: AccountKind = "Unknown"
+    status: Literal["Unknown", "Active", "Archived", "Pending"] = "Active"
+    is_bank_account: bool = False
+
+
+class BankAccountBody(CamelModel):
+    """Codat's bank account prototype (POST …/push/bankAccounts)."""
+
+    model_config = ConfigDict(title="Bank account prototype")
+
+    account_name: Name
+    account_type: Literal["Credit", "Debit"]
+    nominal_code: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] | None = (
+        None
+    )
+    sort_code: Annotated[str, StringConstraints(max_length=16, strip_whitespace=True)] | None = None
+    account_number: (
+        Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] | None
+    ) = None
+    i_ban: Annotated[str, StringConstraints(max_length=34)] | None = None
+    currency: Currency
+    balance: float | None = None
+    institution: Short | None = None
+    available_balance: float | None = None
+    overdraft_limit: float | None = None
+
+
+class PushFieldValidation(CamelModel):
+    field: str | None = None
+    details: str
+
+
+class PushValidationInfo(CamelModel):
+    warnings: list[PushFieldValidation] | None = None
+    information: list[PushFieldValidation] | None = None
+
+
+class PushOptionChoice(CamelModel):
+    value: str
+    type: str = "String"
+    display_name: str
+    required: bool = False
+
+
+class PushOptionProperty(CamelModel):
+    type: Literal["Array", "Object", "String", "Number", "Boolean", "DateTime", "File", "MultiPart"]
+    display_name: str
+    description: str
+    required: bool
+    properties: dict[str, PushOptionProperty] | None = None
+    options: list[PushOptionChoice] | None = None
+    validation: PushValidationInfo | None = None
+
+
+class PushOption(CamelModel):
+    """What a platform needs to create a record: Codat's `options/{dataType}` models."""
+
+    model_config = ConfigDict(title="PushOption")
+
+    type: Literal["Array", "Object", "String", "Number", "Boolean", "DateTime", "File", "MultiPart"]
+    display_name: str
+    description: str | None = None
+    required: bool
+    properties: dict[str, PushOptionProperty] | None = None
+    options: list[PushOptionChoice] | None = None
+    validation: PushValidationInfo | None = None
+
+
 class PushOperationRef(CamelModel):
     id: str
     data_type: str | None = None

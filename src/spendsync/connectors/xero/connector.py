@@ -30,8 +30,10 @@ from spendsync.connectors.base import (
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import AuthFailure, NotSupported, RecordValidation, Transient
 from spendsync.connectors.reference import (
+    LedgerAccount,
     LedgerContact,
     LedgerRecord,
+    NewAccount,
     ReferenceDataType,
     ReferenceRead,
 )
@@ -419,6 +421,17 @@ class XeroLedger:
         if isinstance(result, str):
             raise RecordValidation(result)
         return mapping.contact_from_xero(result)
+
+    def save_account(self, account: NewAccount) -> LedgerAccount:
+        body = mapping.account_to_xero(account)
+        key = hashlib.sha256(f"account:{sorted(body.items())}".encode()).hexdigest()[:64]
+        [result] = self._write("PUT", "/Accounts", "Accounts", [body], key)
+        if isinstance(result, str):
+            raise RecordValidation(result)
+        created = mapping.account_from_xero(result, self.get_company_info().base_currency)
+        if created is None:
+            raise RecordValidation("Xero did not keep the account.")
+        return created
 
     def attach(
         self, record: PlatformRecord, file_name: str, content_type: str, content: bytes

@@ -23,6 +23,7 @@ from spendsync.connectors.reference import (
     LedgerContact,
     LedgerTaxRate,
     LedgerTrackingCategory,
+    NewAccount,
     RecordStatus,
 )
 from spendsync.ledger.model import (
@@ -65,6 +66,29 @@ _TYPE_CATEGORY = {
     "TERMLIAB": "TermLiability",
     "PAYG": "PAYG",
 }
+
+
+# Where a new account goes: Codat's fullyQualifiedCategory (as account_from_xero reports it)
+# → Xero's account Type, with the name Xero shows for that type.
+XERO_TYPE_BY_CATEGORY: dict[str, tuple[str, str]] = {
+    "Asset.Current": ("CURRENT", "Current Asset"),
+    "Asset.Fixed": ("FIXED", "Fixed Asset"),
+    "Asset.Inventory": ("INVENTORY", "Inventory"),
+    "Asset.NonCurrent": ("NONCURRENT", "Non-current Asset"),
+    "Asset.Prepayment": ("PREPAYMENT", "Prepayment"),
+    "Liability.CurrentLiability": ("CURRLIAB", "Current Liability"),
+    "Liability.Liability": ("LIABILITY", "Liability"),
+    "Liability.TermLiability": ("TERMLIAB", "Non-current Liability"),
+    "Equity.Equity": ("EQUITY", "Equity"),
+    "Expense.Depreciation": ("DEPRECIATN", "Depreciation"),
+    "Expense.DirectCosts": ("DIRECTCOSTS", "Direct Costs"),
+    "Expense.Expense": ("EXPENSE", "Expense"),
+    "Expense.Overheads": ("OVERHEADS", "Overhead"),
+    "Income.OtherIncome": ("OTHERINCOME", "Other Income"),
+    "Income.Revenue": ("REVENUE", "Revenue"),
+    "Income.Sales": ("SALES", "Sales"),
+}
+BANK_CATEGORIES = {"Asset.Bank": "BANK", "Liability.CreditCard": "CREDITCARD"}
 
 
 def parse_ms_date(value: str | None) -> datetime | None:
@@ -340,6 +364,32 @@ def manual_journal(
         "LineAmountTypes": "NoTax",
         "JournalLines": lines,
     }
+
+
+def account_to_xero(account: NewAccount) -> dict[str, Any]:
+    """A new account as PUT /Accounts takes it; bank and card accounts are Type BANK."""
+    if account.bank_kind is not BankKind.NONE:
+        body: dict[str, Any] = {
+            "Name": account.name,
+            "Type": "BANK",
+            "BankAccountType": "CREDITCARD"
+            if account.bank_kind is BankKind.CREDIT_CARD
+            else "BANK",
+            "BankAccountNumber": " ".join(
+                part for part in (account.sort_code, account.account_number) if part
+            )
+            or None,
+            "CurrencyCode": account.currency,
+            "Code": account.nominal_code,
+        }
+    else:
+        body = {
+            "Code": account.nominal_code,
+            "Name": account.name,
+            "Type": XERO_TYPE_BY_CATEGORY[account.category][0],
+            "Description": account.description,
+        }
+    return {k: v for k, v in body.items() if v is not None}
 
 
 def validation_messages(element: dict[str, Any]) -> str:

@@ -447,6 +447,24 @@ def _register_reference_routes(app: FastAPI, sandbox: XeroSandbox) -> None:
             record = state.get_account(tenant, account_id)
         return JSONResponse(_envelope(sandbox, request, "Accounts", [record]))
 
+    async def account_writer(request: Request, account_id: str | None = None) -> Response:
+        def operation(tenant: Tenant, body: bytes) -> Response:
+            items = state.batch_items(_parse(body), "Accounts")
+            if len(items) != 1:
+                raise PostDataInvalid("Accounts are created and updated one at a time")
+            default_tax = "INPUT2" if "INPUT2" in tenant.tax_rates else "INPUT"
+            record = state.save_account(
+                tenant, items[0], account_id, default_tax, sandbox.clock.now()
+            )
+            return JSONResponse(_envelope(sandbox, request, "Accounts", [record]))
+
+        return await _idempotent(sandbox, request, operation)
+
+    app.add_api_route(f"{API}/Accounts", account_writer, methods=["PUT"], response_model=None)
+    app.add_api_route(
+        f"{API}/Accounts/{{account_id}}", account_writer, methods=["POST"], response_model=None
+    )
+
     @app.get(f"{API}/TaxRates", response_model=None)
     def tax_rates(request: Request) -> Response:
         tenant = sandbox.tenant(request)

@@ -180,3 +180,22 @@ def currency_exists(code: str) -> str:
 
 def currency_unknown(code: object) -> str:
     return f"The currency code '{code}' is not a valid currency."
+
+
+# Accounts
+ACCOUNT_NAME_REQUIRED = "Please enter a Name."
+ACCOUNT_NAME_TOO_LONG = "The Name cannot be longer than 150 characters."
+ACCOUNT_NAME_TAKEN = "Please enter a unique Name."
+ACCOUNT_CODE_REQUIRED = "Please enter a Code."
+ACCOUNT_CODE_TOO_LONG = "The Code cannot be longer than 10 characters."
+ACCOUNT_CODE_TAKEN = "Please enter a unique Code."
+ACCOUNT_BANK_TYPE_FIXED = "The Type of a bank account cannot be changed."
+BANK_ACCOUNT_NUMBER_REQUIRED = "Please enter a Bank Account Number."
+
+
+def account_type_invalid(kind: str) -> str:
+    return f"'{kind}' is not a valid account Type."
+
+
+def bank_account_type_invalid(kind: str) -> str:
+    return f"'{kind}' is not a valid BankAccountType."

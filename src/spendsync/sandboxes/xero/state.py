@@ -25,6 +25,7 @@ from spendsync.sandboxes.xero import messages
 from spendsync.sandboxes.xero.dates import date_string, long_date, ms_date, parse_date
 from spendsync.sandboxes.xero.errors import NotFound, PostDataInvalid, ValidationFailed
 from spendsync.sandboxes.xero.models import (
+    ACCOUNT_CLASS,
     CONTACT_PASSTHROUGH,
     UNIT,
     ZERO_ID,
@@ -1504,3 +1505,87 @@ class XeroBackend:
 
     def organisation_names(self) -> dict[str, str]:
         return {tenant_id: t.organisation.name for tenant_id, t in self.tenants.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Accounts (PUT /Accounts creates one; POST /Accounts/{id} updates one)
+# --------------------------------------------------------------------------------------------
+def save_account(
+    tenant: Tenant, raw: Any, target_id: str | None, default_tax: str, now: datetime
+) -> Json:
+    """Xero's account rules: Code (≤ 10 characters) and Name (≤ 150) unique in the chart, a
+    known Type, bank accounts with a BankAccountNumber and a currency the organisation has;
+    system accounts and bank accounts' type cannot change."""
+    if not isinstance(raw, dict):
+        raise PostDataInvalid("An account must be an object")
+    existing: Account | None = None
+    if target_id is not None:
+        existing = tenant.accounts.get(target_id.lower())
+        if existing is None:
+            raise NotFound(target_id)
+    problems = Problems()
+    code = _text(raw.get("Code")) if "Code" in raw else (existing.code if existing else None)
+    name = _text(raw.get("Name")) or (existing.name if existing else None)
+    kind = (_text(raw.get("Type")) or (existing.type if existing else "")).upper()
+    self_id = existing.account_id if existing else None
+    if not name:
+        problems.add(messages.ACCOUNT_NAME_REQUIRED)
+    elif len(name) > 150:
+        problems.add(messages.ACCOUNT_NAME_TOO_LONG)
+    elif any(
+        a.name.lower() == name.lower() and a.account_id != self_id and a.status != "DELETED"
+        for a in tenant.accounts.values()
+    ):
+        problems.add(messages.ACCOUNT_NAME_TAKEN)
+    if kind != "BANK" and not code:
+        problems.add(messages.ACCOUNT_CODE_REQUIRED)
+    if code and len(code) > 10:
+        problems.add(messages.ACCOUNT_CODE_TOO_LONG)
+    elif code and (owner := tenant.account_by_code(code)) and owner.account_id != self_id:
+        problems.add(messages.ACCOUNT_CODE_TAKEN)
+    if kind not in ACCOUNT_CLASS:
+        problems.add(messages.account_type_invalid(kind or "(none)"))
+    if existing is not None and existing.type != kind and "BANK" in (existing.type, kind):
+        problems.add(messages.ACCOUNT_BANK_TYPE_FIXED)
+    currency = _text(raw.get("CurrencyCode"))
+    if kind == "BANK":
+        number = _text(raw.get("BankAccountNumber")) or (
+            existing.bank_account_number if existing else None
+        )
+        if not number:
+            problems.add(messages.BANK_ACCOUNT_NUMBER_REQUIRED)
+        bank_type = (_text(raw.get("BankAccountType")) or "BANK").upper()
+        if bank_type not in ("BANK", "CREDITCARD", "PAYPAL"):
+            problems.add(messages.bank_account_type_invalid(bank_type))
+        if currency and currency.upper() not in tenant.currencies:
+            problems.add(messages.currency_not_enabled(currency.upper()))
+    status = _text(raw.get("Status"))
+    if status and status not in ("ACTIVE", "ARCHIVED"):
+        problems.add(messages.status_invalid("Account", status))
+    tax_type = _text(raw.get("TaxType"))
+    if tax_type and tax_type not in tenant.tax_rates:
+        problems.add(messages.tax_type_invalid(tax_type))
+    if problems:
+        raise ValidationFailed([_echo(raw, "AccountID", problems)])
+    account = existing or tenant.add_account(
+        Account(account_id=new_id(), code=code, name=str(name), type=kind, updated=now)
+    )
+    account.code, account.name, account.type = code, str(name), kind
+    if kind == "BANK":
+        account.bank_account_number = _text(raw.get("BankAccountNumber")) or (
+            account.bank_account_number
+        )
+        account.bank_account_type = (
+            _text(raw.get("BankAccountType")) or account.bank_account_type or "BANK"
+        ).upper()
+        account.currency_code = (
+            currency or account.currency_code or tenant.organisation.base_currency
+        ).upper()
+    else:
+        account.tax_type = tax_type or account.tax_type or default_tax
+    if "Description" in raw:
+        account.description = _text(raw.get("Description"))
+    if status:
+        account.status = status
+    account.updated = now
+    return account.to_xero()
