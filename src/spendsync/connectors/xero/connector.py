@@ -39,7 +39,15 @@ from spendsync.connectors.reference import (
 )
 from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.connectors.xero import auth, mapping
-from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer
+from spendsync.ledger.model import Expense, Reimbursable, Transfer
+from spendsync.ledger.posting import (
+    UnbalancedPlan,
+    plan_adjustment,
+    plan_expense,
+    plan_reimbursable,
+    plan_transfer,
+)
+from spendsync.ledger.validation import InvalidTransaction
 
 REFRESH_MARGIN_SECONDS = 120
 PAGE_SIZE = 100
@@ -329,23 +337,29 @@ class XeroLedger:
     def _body(self, item: PushItem) -> tuple[str, str, dict[str, Any]]:
         """(endpoint, record type, body) for one item."""
         document = item.document
-        if isinstance(document, Expense):
-            return (
-                "BankTransactions",
-                "BankTransaction",
-                mapping.bank_transaction(document, self._options()),
-            )
-        if isinstance(document, Transfer):
-            return "BankTransfers", "BankTransfer", mapping.bank_transfer(document)
-        if isinstance(document, Reimbursable):
-            return "Invoices", "Invoice", mapping.bill(document, self._options())
-        if isinstance(document, Adjustment):
-            return (
-                "ManualJournals",
-                "ManualJournal",
-                mapping.manual_journal(document, self._codes(), self._options()),
-            )
-        raise NotSupported(f"Xero cannot record {item.kind.value} transactions.")
+        base = self.get_company_info().base_currency
+        try:
+            if isinstance(document, Expense):
+                plan = plan_expense(document, base)
+                return (
+                    "BankTransactions",
+                    "BankTransaction",
+                    mapping.bank_transaction(plan, self._options()),
+                )
+            if isinstance(document, Transfer):
+                plan = plan_transfer(document, base)
+                return "BankTransfers", "BankTransfer", mapping.bank_transfer(plan)
+            if isinstance(document, Reimbursable):
+                plan = plan_reimbursable(document, base)
+                return "Invoices", "Invoice", mapping.bill(plan, self._options())
+            plan = plan_adjustment(document, base)
+        except (InvalidTransaction, UnbalancedPlan) as exc:
+            raise NotSupported(f"The transaction cannot be posted: {exc}") from exc
+        return (
+            "ManualJournals",
+            "ManualJournal",
+            mapping.manual_journal(plan, self._codes(), self._options()),
+        )
 
     def push(self, items: Sequence[PushItem]) -> list[PushOutcome]:
         outcomes: dict[str, PushOutcome] = {}

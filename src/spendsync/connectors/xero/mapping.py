@@ -26,16 +26,8 @@ from spendsync.connectors.reference import (
     NewAccount,
     RecordStatus,
 )
-from spendsync.ledger.model import (
-    Adjustment,
-    Expense,
-    ExpenseKind,
-    ExpenseLine,
-    Reimbursable,
-    TrackingDataType,
-    TrackingRef,
-    Transfer,
-)
+from spendsync.ledger.model import TrackingDataType, TrackingRef
+from spendsync.ledger.posting import Direction, PlanKind, Posting, PostingKind, PostingPlan
 
 _MS_DATE = re.compile(r"/Date\((-?\d+)([+-]\d{4})?\)/")
 
@@ -262,104 +254,125 @@ def _tracking(
 
 
 def _line_item(
-    line: ExpenseLine, description: str | None, options: dict[str, tuple[str, str]]
+    posting: Posting, description: str | None, options: dict[str, tuple[str, str]]
 ) -> dict[str, Any]:
+    """A LINE posting: Xero takes each line's net amount with its own tax (tax per line), so
+    the plan's TAX postings are left to Xero's tax accounts."""
     item: dict[str, Any] = {
-        "Description": line.description or description or "Card transaction",
+        "Description": posting.description or description or "Card transaction",
         "Quantity": 1,
-        "UnitAmount": _money(line.net),
-        "LineAmount": _money(line.net),
-        "TaxAmount": _money(line.tax),
-        "TaxType": line.tax_rate_id or "NONE",
+        "UnitAmount": _money(posting.amount.amount),
+        "LineAmount": _money(posting.amount.amount),
+        "TaxAmount": _money(posting.line_tax.amount if posting.line_tax else Decimal(0)),
+        "TaxType": posting.tax_rate_id or "NONE",
     }
-    if line.account_id is not None:
-        item["AccountID"] = line.account_id
-    tracking = _tracking(line.tracking, options)
+    if isinstance(posting.account, str):
+        item["AccountID"] = posting.account
+    tracking = _tracking(posting.tracking, options)
     if tracking:
         item["Tracking"] = tracking
     return item
 
 
-def _xero_rate(codat_rate: Decimal) -> str:
-    """Codat's rate is foreign → base (base = foreign * rate); Xero's CurrencyRate is the
+def _lines(plan: PostingPlan) -> list[Posting]:
+    return sorted(plan.of_kind(PostingKind.LINE), key=lambda p: p.line_index or 0)
+
+
+def _currency_rate(plan: PostingPlan) -> str | None:
+    """Codat's rate is foreign → base (base = foreign x rate); Xero's CurrencyRate is the
     number of foreign units per base unit."""
-    return _money(Decimal(1) / codat_rate)
+    if plan.currency == plan.base_currency or not plan.rate:
+        return None
+    return _money(Decimal(1) / plan.rate)
 
 
-def bank_transaction(expense: Expense, options: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """Payment → SPEND; Refund, Reward, Chargeback → RECEIVE (the type gives the direction)."""
-    description = expense.notes or expense.merchant_name
+def bank_transaction(plan: PostingPlan, options: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """An expense plan: Payment → SPEND; Refund, Reward, Chargeback → RECEIVE (the plan's
+    kind gives the direction; its BANK posting names the bank or card account)."""
+    description = plan.memo or plan.merchant_name
     body: dict[str, Any] = {
-        "Type": "SPEND" if expense.kind is ExpenseKind.PAYMENT else "RECEIVE",
-        "Date": expense.issue_date.isoformat(),
+        "Type": "SPEND" if plan.kind is PlanKind.PAYMENT else "RECEIVE",
+        "Date": plan.date.isoformat(),
         "LineAmountTypes": "Exclusive",
-        "LineItems": [_line_item(line, description, options) for line in expense.lines],
-        "Reference": (expense.reference or expense.merchant_name or "")[:255] or None,
-        "CurrencyCode": expense.currency,
+        "LineItems": [_line_item(p, description, options) for p in _lines(plan)],
+        "Reference": (plan.reference or plan.merchant_name or "")[:255] or None,
+        "CurrencyCode": plan.currency,
+        "CurrencyRate": _currency_rate(plan),
     }
-    if expense.bank_account_id is not None:
-        body["BankAccount"] = {"AccountID": expense.bank_account_id}
-    if expense.contact_id is not None:
-        body["Contact"] = {"ContactID": expense.contact_id}
-    elif expense.merchant_name:
-        body["Contact"] = {"Name": expense.merchant_name[:255]}
-    if expense.currency_rate is not None:
-        body["CurrencyRate"] = _xero_rate(expense.currency_rate)
+    bank = plan.of_kind(PostingKind.BANK)
+    if bank and isinstance(bank[0].account, str):
+        body["BankAccount"] = {"AccountID": bank[0].account}
+    if plan.counterparty is not None:
+        body["Contact"] = {"ContactID": plan.counterparty.id}
+    elif plan.merchant_name:
+        body["Contact"] = {"Name": plan.merchant_name[:255]}
     return {k: v for k, v in body.items() if v is not None}
 
 
-def bank_transfer(transfer: Transfer) -> dict[str, Any]:
+def bank_transfer(plan: PostingPlan) -> dict[str, Any]:
+    """A transfer plan: Xero moves the `from` amount between the two bank accounts."""
+    [source] = plan.of_kind(PostingKind.TRANSFER_FROM)
+    [target] = plan.of_kind(PostingKind.TRANSFER_TO)
     body: dict[str, Any] = {
-        "FromBankAccount": {"AccountID": transfer.from_account_id},
-        "ToBankAccount": {"AccountID": transfer.to_account_id},
-        "Amount": _money(transfer.from_amount.amount),
-        "Date": transfer.date.isoformat(),
+        "FromBankAccount": {"AccountID": source.account},
+        "ToBankAccount": {"AccountID": target.account},
+        "Amount": _money(source.amount.amount),
+        "Date": plan.date.isoformat(),
     }
-    if transfer.description:
-        body["Reference"] = transfer.description[:255]
+    if plan.memo:
+        body["Reference"] = plan.memo[:255]
     return body
 
 
-def bill(reimbursable: Reimbursable, options: dict[str, tuple[str, str]]) -> dict[str, Any]:
-    """A reimbursable expense is a bill (ACCPAY invoice) owed to the employee as a contact."""
+def bill(plan: PostingPlan, options: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """A reimbursable plan is a bill (ACCPAY invoice) owed to the employee as a contact; its
+    PAYABLE posting is Xero's own accounts payable."""
+    assert plan.counterparty is not None
+    assert plan.due_date is not None
     body: dict[str, Any] = {
         "Type": "ACCPAY",
-        "Contact": {"ContactID": reimbursable.contact_id},
-        "Date": reimbursable.issue_date.isoformat(),
-        "DueDate": reimbursable.due_date.isoformat(),
+        "Contact": {"ContactID": plan.counterparty.id},
+        "Date": plan.date.isoformat(),
+        "DueDate": plan.due_date.isoformat(),
         "LineAmountTypes": "Exclusive",
-        "CurrencyCode": reimbursable.currency,
+        "CurrencyCode": plan.currency,
         "Status": "AUTHORISED",
-        "LineItems": [_line_item(line, reimbursable.notes, options) for line in reimbursable.lines],
+        "LineItems": [_line_item(p, plan.memo, options) for p in _lines(plan)],
     }
-    if reimbursable.reference:
-        body["InvoiceNumber"] = reimbursable.reference[:255]
-    if reimbursable.currency_rate is not None:
-        body["CurrencyRate"] = _xero_rate(reimbursable.currency_rate)
+    if plan.reference:
+        body["InvoiceNumber"] = plan.reference[:255]
+    rate = _currency_rate(plan)
+    if rate is not None:
+        body["CurrencyRate"] = rate
     return body
 
 
 def manual_journal(
-    adjustment: Adjustment,
+    plan: PostingPlan,
     account_codes: dict[str, str],
     options: dict[str, tuple[str, str]],
 ) -> dict[str, Any]:
-    """Positive lines debit, negative lines credit — Xero's LineAmount sign convention too."""
+    """An adjustment plan. Xero keeps manual journals in the base currency, so each line is
+    the posting's base amount (the plan balances those to the cent), debits positive and
+    credits negative - Xero's LineAmount sign convention."""
     lines = []
-    for line in adjustment.lines:
+    for posting in sorted(plan.of_kind(PostingKind.JOURNAL), key=lambda p: p.line_index or 0):
+        money = posting.base_amount or posting.amount
+        amount = money.amount if posting.direction is Direction.DEBIT else -money.amount
+        account = str(posting.account)
         journal_line: dict[str, Any] = {
-            "LineAmount": _money(line.amount),
-            "AccountCode": account_codes.get(line.account_id, line.account_id),
+            "LineAmount": _money(amount),
+            "AccountCode": account_codes.get(account, account),
         }
-        if line.description:
-            journal_line["Description"] = line.description[:255]
-        tracking = _tracking(line.tracking, options)
+        if posting.description:
+            journal_line["Description"] = posting.description[:255]
+        tracking = _tracking(posting.tracking, options)
         if tracking:
             journal_line["Tracking"] = tracking
         lines.append(journal_line)
     return {
-        "Narration": (adjustment.reference or f"Adjustment {adjustment.id}")[:255],
-        "Date": adjustment.date.isoformat(),
+        "Narration": (plan.reference or f"Adjustment {plan.transaction_id}")[:255],
+        "Date": plan.date.isoformat(),
         "Status": "POSTED",
         "LineAmountTypes": "NoTax",
         "JournalLines": lines,
