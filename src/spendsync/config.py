@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=15, gt=0, description="How long one webhook delivery attempt may take."
     )
+    platform_timeout_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How long one call to an accounting platform may take before it counts "
+        "as failed and is retried (writes carry idempotency keys, so a retry never duplicates).",
+    )
 
     xero_client_id: str | None = Field(
         default=None, description="Your Xero app's client id (developer.xero.com)."

@@ -116,6 +116,7 @@ class XeroHarness:
             {"kind": "rate_limit", "retry_after_seconds": 0.2},
             {"kind": "error", "status": 503},
             {"kind": "rate_limit", "retry_after_seconds": 0.1, "problem": "concurrent"},
+            {"kind": "timeout", "delay_seconds": 30},  # spendsync gives up after 1 s
         ]
         # Xero creates with PUT; the scenario creates.
         rule = {"method": "PUT", "path": "/api.xro/2.0/*", "faults": faults}
@@ -155,6 +156,6 @@ def xero_harness(
 ) -> Iterator[XeroHarness]:
     with (
         running_xero_sandbox() as url,
-        spendsync_on(settings, engine, worker, url) as api,
+        spendsync_on(settings, engine, worker, url, platform_timeout_seconds=1.0) as api,
     ):
         yield XeroHarness(api, url)

@@ -94,7 +94,9 @@ class XeroLedger:
             )
         self._app = app
         self._credentials = CredentialStore(context, connection.id)
-        self._http = httpx.Client(base_url=app.api_url, timeout=60)
+        self._http = httpx.Client(
+            base_url=app.api_url, timeout=context.settings.platform_timeout_seconds
+        )
         settings = context.settings
         self._throttle = throttle_for(
             "xero",
