@@ -4,9 +4,9 @@ real sockets (or a real local ledger), checked in the platform's own books after
 Reference data; each transaction type the platform declares (with a receipt where it takes
 attachments); an update of each type it can update; foreign currency; a write replayed after a
 worker died between the platform's answer and our commit; and each class of failure: rate
-limits, server errors and timeouts (ridden out), access revoked (the connection needs re-linking), and a
-record the platform refuses (that transaction fails with the platform's reason, the rest of
-the batch is written).
+limits, server errors and timeouts (ridden out), access revoked (the connection needs
+re-linking), and a record the platform refuses (that transaction fails with the platform's
+reason, the rest of the batch is written).
 """
 
 from __future__ import annotations
