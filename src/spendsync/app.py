@@ -17,7 +17,7 @@ from spendsync.api.middleware import (
     NulInUrlMiddleware,
 )
 from spendsync.attachments.routes import router as attachments_router
-from spendsync.attachments.storage import LocalDirectoryStorage
+from spendsync.attachments.storage import make_storage
 from spendsync.companies.routes import router as companies_router
 from spendsync.company_info.routes import router as company_info_router
 from spendsync.config import Settings, get_settings
@@ -30,6 +30,9 @@ from spendsync.integrations.routes import router as integrations_router
 from spendsync.jobs.engine import JobQueue
 from spendsync.link.routes import router as link_router
 from spendsync.mapping.routes import router as mapping_router
+from spendsync.observability.health import jobs_engine
+from spendsync.observability.metrics import api_registry
+from spendsync.observability.routes import router as observability_router
 from spendsync.pushes.routes import router as pushes_router
 from spendsync.reference.routes import router as reference_router
 from spendsync.syncs.routes import router as syncs_router
@@ -48,6 +51,7 @@ DESCRIPTION = (
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     app.state.jobs.close()
+    app.state.attachment_storage.close()
 
 
 def create_app(
@@ -72,7 +76,9 @@ def create_app(
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.jobs = jobs or JobQueue(settings)
-    app.state.attachment_storage = LocalDirectoryStorage(settings.attachments_dir)
+    app.state.attachment_storage = make_storage(settings)
+    app.state.metrics_registry = api_registry(session_factory)
+    app.state.jobs_probe_engine = jobs_engine(settings.resolved_jobs_database_url())
 
     install_error_handlers(app)
     for router in (
@@ -89,6 +95,7 @@ def create_app(
         integrations_router,
         webhooks_router,
         link_router,
+        observability_router,
     ):
         app.include_router(router)
 

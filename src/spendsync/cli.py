@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from spendsync.config import Settings, get_settings
 from spendsync.db import migrate
 from spendsync.db.engine import make_engine, make_session_factory
+from spendsync.observability.logs import configure_logging
 
 app = typer.Typer(
     help="spendsync: Codat-compatible engine that syncs card spend into accounting software.",
@@ -63,7 +63,7 @@ def serve(
     from spendsync.jobs.engine import launch_worker, shutdown_worker
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings)
     _ensure_schema(settings)
     api = create_app(settings)
     if worker:
@@ -74,6 +74,7 @@ def serve(
             host=host or settings.host,
             port=port or settings.port,
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn's loggers go through ours (text or JSON)
         )
     finally:
         if worker:
@@ -89,9 +90,13 @@ def run_worker() -> None:
     from spendsync.jobs.engine import launch_worker, shutdown_worker
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper())
+    configure_logging(settings)
     _ensure_schema(settings)
     engine = make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size)
+    if settings.metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port, addr=settings.host)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

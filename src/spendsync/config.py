@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,6 +59,16 @@ class Settings(BaseSettings):
         default=0.2, gt=0, description="How often a worker looks for queued syncs."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text` for people; `json`: one JSON object per line (timestamp, level, "
+        "logger, message, correlation_id, and sync_id/company_id where a sync logs).",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        description="Port on which `spendsync worker` serves Prometheus metrics at /metrics "
+        "(API processes serve /metrics on their own port).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Fernet key that encrypts stored secrets. Default: generated once into "
@@ -75,6 +86,30 @@ class Settings(BaseSettings):
         gt=0,
         description="How long one call to an accounting platform may take before it counts "
         "as failed and is retried (writes carry idempotency keys, so a retry never duplicates).",
+    )
+
+    attachment_storage: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where attachment bytes are kept: a directory (`attachment_dir`), or an "
+        "S3-compatible object store (`s3_*`).",
+    )
+    attachment_dir: Path | None = Field(
+        default=None,
+        description="Directory of the local attachment storage. Default: <data_dir>/attachments. "
+        "When distributed, a directory every process mounts (NFS, EFS, ...).",
+    )
+    s3_bucket: str | None = Field(default=None, description="Bucket that holds attachments.")
+    s3_endpoint_url: str | None = Field(
+        default=None, description="S3-compatible endpoint (MinIO, R2, ...). Default: AWS's."
+    )
+    s3_region: str | None = Field(default=None, description="The bucket's region.")
+    s3_access_key_id: SecretStr | None = Field(
+        default=None,
+        description="Access key; default: the standard AWS credential chain (AWS_* variables, "
+        "shared credentials file, instance or task role).",
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None, description="Secret of `s3_access_key_id`."
     )
 
     xero_client_id: str | None = Field(
@@ -118,7 +153,13 @@ class Settings(BaseSettings):
 
     @property
     def attachments_dir(self) -> Path:
-        return self.data_dir / "attachments"
+        return self.attachment_dir or self.data_dir / "attachments"
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.attachment_storage == "s3" and not self.s3_bucket:
+            raise ValueError("SPENDSYNC_ATTACHMENT_STORAGE=s3 needs SPENDSYNC_S3_BUCKET.")
+        return self
 
     def resolved_jobs_database_url(self) -> str:
         if self.jobs_database_url:

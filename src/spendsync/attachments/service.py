@@ -94,9 +94,11 @@ def upload_attachment(
     session.flush()
 
     record = PlatformRecord(row.platform_record_type or "", row.platform_record_id)
+    # The platform gets the stored bytes, read back: what it holds is what we keep.
+    stored = storage.load(attachment.storage_key)
     try:
         with closing(open_ledger(connection, context)) as ledger:
-            attachment.platform_attachment_id = ledger.attach(record, name, content_type, content)
+            attachment.platform_attachment_id = ledger.attach(record, name, content_type, stored)
     except ConnectorError as exc:
         attachment.error_message = str(exc)
         session.commit()  # keep the stored file and its record: the upload can be repeated

@@ -12,6 +12,8 @@ Each function commits its own small transaction, so progress survives a crash be
 from __future__ import annotations
 
 import hashlib
+import logging
+from collections import Counter
 from collections.abc import Sequence
 from contextlib import closing
 
@@ -30,6 +32,8 @@ from spendsync.connectors.errors import AuthFailure, NotSupported
 from spendsync.connectors.registry import find_platform, open_ledger
 from spendsync.db.base import utcnow
 from spendsync.expenses.translate import to_document
+from spendsync.observability.logs import log_context
+from spendsync.observability.metrics import SYNCS_COMPLETED, TRANSACTIONS_PUSHED
 from spendsync.syncs.models import (
     Operation,
     PostedTransaction,
@@ -39,6 +43,8 @@ from spendsync.syncs.models import (
     TransactionStatus,
 )
 from spendsync.webhooks.service import record_sync_event
+
+logger = logging.getLogger("spendsync.syncs")
 
 
 def idempotency_key(company_id: str, row: SyncTransaction) -> str:
@@ -81,11 +87,18 @@ def _set_outcome(sync: Sync, code: SyncStatusCode, status: str, message: str | N
     sync.error_message = message
 
 
+def _count_pushed(platform_key: str, rows: Sequence[SyncTransaction]) -> None:
+    """Count a batch's outcomes once its commit succeeded."""
+    for status, count in Counter(row.status.value for row in rows).items():
+        TRANSACTIONS_PUSHED.labels(platform_key, status).inc(count)
+
+
 def start_sync(context: LedgerContext, sync_id: str) -> list[list[str]]:
-    with context.session_factory() as session:
+    with log_context(sync_id=sync_id) as log_fields, context.session_factory() as session:
         sync = session.get(Sync, sync_id)
         if sync is None or sync.completed is not None:
             return []  # the company was deleted, or a recovered workflow finds it done
+        log_fields["company_id"] = sync.company_id
         connection = _accounting_connection(session, sync.company_id)
         pending = _pending(session, sync_id)
         if connection is None or connection.status is not ConnectionStatus.LINKED:
@@ -94,6 +107,7 @@ def start_sync(context: LedgerContext, sync_id: str) -> list[list[str]]:
             _fail_items(pending, TransactionStatus.PUSH_ERROR, message)
             _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
             session.commit()
+            logger.warning("sync not started: %s", message)
             return []
         try:
             with closing(open_ledger(connection, context)) as ledger:
@@ -102,27 +116,36 @@ def start_sync(context: LedgerContext, sync_id: str) -> list[list[str]]:
             _fail_items(pending, TransactionStatus.PUSH_ERROR, str(exc))
             _set_outcome(sync, SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
             session.commit()
+            logger.warning("sync not started: %s", exc)
             return []
         sync.connection_id = connection.id
         sync.started = sync.started or utcnow()
         sync.status = "Pushing"
         session.commit()
         ids = [row.id for row in pending]
+        logger.info(
+            "sync started: %d transactions to %s in batches of %d",
+            len(ids),
+            connection.platform_key,
+            batch_size,
+        )
         return [ids[i : i + batch_size] for i in range(0, len(ids), max(1, batch_size))]
 
 
 def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> None:
-    with context.session_factory() as session:
+    with log_context(sync_id=sync_id) as log_fields, context.session_factory() as session:
         sync = session.get(Sync, sync_id)
         rows = _pending(session, sync_id, row_ids)
         if sync is None or not rows:
             return
+        log_fields["company_id"] = sync.company_id
         connection = _accounting_connection(session, sync.company_id)
         if connection is None or connection.status is not ConnectionStatus.LINKED:
             _fail_items(
                 rows, TransactionStatus.PUSH_ERROR, "The accounting connection was unlinked."
             )
             session.commit()
+            logger.warning("batch of %d not pushed: the connection was unlinked", len(rows))
             return
         platform = find_platform(connection.platform_key)
         posted = {
@@ -162,10 +185,14 @@ def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> 
             _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
             _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
             session.commit()
+            _count_pushed(connection.platform_key, rows)
+            logger.warning("batch of %d not pushed: %s", len(rows), message)
             return
         except NotSupported as exc:
             _fail_items(rows, TransactionStatus.PUSH_ERROR, str(exc))
             session.commit()
+            _count_pushed(connection.platform_key, rows)
+            logger.warning("batch of %d not pushed: %s", len(rows), exc)
             return
         now = utcnow()
         for row in rows:
@@ -204,22 +231,36 @@ def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> 
                 sync.data_pushed = True
             row.updated = now
         session.commit()
+        _count_pushed(connection.platform_key, rows)
+        logger.info(
+            "batch pushed to %s: %d completed, %d refused",
+            connection.platform_key,
+            sum(row.status is TransactionStatus.COMPLETED for row in rows),
+            sum(row.status is not TransactionStatus.COMPLETED for row in rows),
+        )
 
 
 def fail_batch(
     factory: sessionmaker[Session], sync_id: str, row_ids: Sequence[str], message: str
 ) -> None:
-    with factory() as session:
-        _fail_items(_pending(session, sync_id, row_ids), TransactionStatus.PUSH_ERROR, message)
+    with log_context(sync_id=sync_id), factory() as session:
+        rows = _pending(session, sync_id, row_ids)
+        _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
+        sync = session.get(Sync, sync_id)
+        connection = _accounting_connection(session, sync.company_id) if sync else None
         session.commit()
+        if connection is not None:
+            _count_pushed(connection.platform_key, rows)
+        logger.warning("batch of %d failed: %s", len(rows), message)
 
 
 def finish_sync(factory: sessionmaker[Session], sync_id: str) -> list[str]:
     """End the sync and record its webhook event; returns the deliveries to make."""
-    with factory() as session:
+    with log_context(sync_id=sync_id) as log_fields, factory() as session:
         sync = session.get(Sync, sync_id)
         if sync is None or sync.completed is not None:
             return []
+        log_fields["company_id"] = sync.company_id
         rows = list(
             session.scalars(select(SyncTransaction).where(SyncTransaction.sync_id == sync_id))
         )
@@ -243,4 +284,6 @@ def finish_sync(factory: sessionmaker[Session], sync_id: str) -> list[str]:
         sync.completed = utcnow()
         deliveries = record_sync_event(session, sync)
         session.commit()
+        SYNCS_COMPLETED.labels(str(sync.status_code), sync.status).inc()
+        logger.info("sync finished: %s %s", sync.status_code, sync.status)
         return deliveries

@@ -29,6 +29,7 @@ from spendsync.connectors.base import (
 )
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import AuthFailure, NotSupported, RecordValidation, Transient
+from spendsync.connectors.metrics import observe_platform_call
 from spendsync.connectors.reference import (
     LedgerAccount,
     LedgerContact,
@@ -49,6 +50,8 @@ from spendsync.ledger.posting import (
 )
 from spendsync.ledger.validation import InvalidTransaction
 
+# The Codat platform key, as metrics label it.
+PLATFORM_KEY = "gbol"
 REFRESH_MARGIN_SECONDS = 120
 PAGE_SIZE = 100
 # Which Xero endpoint holds each record type we write (for updates and attachments).
@@ -176,7 +179,9 @@ class XeroLedger:
             }
             try:
                 with self._throttle.slot(tenant):
-                    response = self._http.request(
+                    response = observe_platform_call(
+                        PLATFORM_KEY,
+                        self._http.request,
                         method,
                         path,
                         params=params,
