@@ -68,7 +68,7 @@ def running_server(
                     "spendsync serve exited: " + (data_dir / "server.log").read_text()
                 )
             try:
-                if httpx.get(f"{base_url}/openapi.json", timeout=1.0).status_code == 200:
+                if httpx.get(f"{base_url}/healthz", timeout=1.0).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
