@@ -81,6 +81,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=15, gt=0, description="How long one webhook delivery attempt may take."
     )
+    throttle_scope: Literal["auto", "process", "database"] = Field(
+        default="auto",
+        description="Where per-tenant platform limits are counted: in this process, or in the "
+        "database so that every API and worker process shares one budget per tenant. `auto` "
+        "is `database` on PostgreSQL (distributed) and `process` on SQLite (embedded).",
+    )
     platform_timeout_seconds: float = Field(
         default=60,
         gt=0,

@@ -155,18 +155,27 @@ def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
     assert counters["injectedFaults"] == {"rate_limit": 2, "error": 1, "expired_token": 1}
 
 
-@pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])
+@pytest.mark.parametrize(
+    ("throttled", "violations", "scope"),
+    [(False, True, "process"), (True, False, "process"), (True, False, "database")],
+)
 def test_calls_stay_inside_the_tenant_limits(
-    settings: Settings, engine: Engine, worker: JobQueue, new_key, throttled: bool, violations: bool
+    settings: Settings,
+    engine: Engine,
+    worker: JobQueue,
+    new_key,
+    throttled: bool,
+    violations: bool,
+    scope: str,
 ) -> None:
     # Xero's limits on a scaled clock ("a minute" = 1 s); the sandbox counts violations but
     # serves them, so both runs do the same work.
-    limits = RateLimits(per_minute=6, minute_seconds=1.0, concurrent=2, enforce=False)
+    limits = RateLimits(per_minute=3, minute_seconds=1.0, concurrent=1, enforce=False)
     ours = (
-        {"xero_calls_per_minute": 5, "xero_minute_seconds": 1.0, "xero_max_concurrent_calls": 1}
+        {"xero_calls_per_minute": 2, "xero_minute_seconds": 1.0, "xero_max_concurrent_calls": 1}
         if throttled
         else {"xero_calls_per_minute": 100_000, "xero_max_concurrent_calls": 100}
-    )
+    ) | {"throttle_scope": scope}
     with (
         running_xero_sandbox(rate_limits=limits) as url,
         spendsync_on(settings, engine, worker, url, **ours) as api,

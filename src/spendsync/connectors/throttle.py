@@ -1,21 +1,41 @@
 """Staying inside a platform's per-tenant limits before the platform has to refuse.
 
-Each tenant (a Xero organisation, a QuickBooks realm) gets a call-rate limiter (pyrate-limiter's
-sliding windows, e.g. 60 per minute and 5000 per day) and a cap on calls in flight. Both are per
-process: one embedded process, or each worker when distributed (then a worker's share of the
-limit is configured, and the platform's 429 + Retry-After still covers the rest).
+Each tenant (a Xero organisation, a QuickBooks realm) gets sliding-window call budgets (e.g. 60
+per minute and 5000 per day, 10 per second) and a cap on calls in flight. Two scopes:
+
+- process (`TenantThrottle`): pyrate-limiter's in-memory windows and a semaphore. Right for the
+  embedded default, where one process makes every call.
+- database (`SharedThrottle`): every API and worker process draws on the same budget, kept in
+  spendsync's own database. A call is admitted inside a transaction that locks the tenant's
+  budget row (PostgreSQL row lock; SQLite serialises writers), counts the calls recorded in each
+  window and records this one; in-flight slots are rows leased to a holder until a deadline, so
+  a process killed mid-call frees its slot once the lease ends. Clocks of the machines must be
+  in sync (NTP): call times are the admitting process's.
+
+The platform's own 429 + Retry-After is still honoured on top of either.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
+from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from spendsync.config import Settings
 from spendsync.connectors.errors import Transient
+from spendsync.connectors.models import PlatformCall, PlatformCallBudget, PlatformCallSlot
+
+if TYPE_CHECKING:
+    from spendsync.connectors.base import LedgerContext
 
 
 @dataclass(frozen=True)
@@ -24,6 +44,27 @@ class Limits:
     period_seconds: float
     calls_per_day: int | None
     concurrent: int
+    calls_per_second: int | None = None
+
+    def windows(self) -> list[tuple[int, float]]:
+        """(calls, seconds) budgets that bind: `calls` per `period_seconds` (a minute), and a
+        daily or per-second budget where the per-minute one could exceed it."""
+        found = [(self.calls, self.period_seconds)]
+        rate = self.calls / self.period_seconds
+        day = self.calls_per_day
+        if day and day > self.calls and day / 86_400 < rate:
+            found.append((day, 86_400.0))
+        # A "second" is a sixtieth of the period, so a scaled clock scales it too.
+        second = self.calls_per_second
+        if second and second < self.calls:
+            found.append((second, self.period_seconds / 60))
+        return found
+
+
+class Throttle(Protocol):
+    def slot(self, tenant: str, *, timeout: float = 30.0) -> AbstractContextManager[None]:
+        """Wait (at most `timeout`) for room under every budget; Transient when there is none."""
+        ...
 
 
 class TenantThrottle:
@@ -36,16 +77,10 @@ class TenantThrottle:
     def _for(self, tenant: str) -> tuple[Limiter, threading.BoundedSemaphore]:
         with self._guard:
             if tenant not in self._limiters:
-                period_ms = int(self.limits.period_seconds * 1000)
-                rates = [Rate(self.limits.calls, period_ms)]
-                day = self.limits.calls_per_day
-                # A daily budget only matters when the per-period rate could exceed it.
-                if (
-                    day
-                    and day > self.limits.calls
-                    and day / 86_400_000 < self.limits.calls / period_ms
-                ):
-                    rates.append(Rate(day, 86_400_000))
+                rates = [
+                    Rate(calls, int(seconds * 1000)) for calls, seconds in self.limits.windows()
+                ]
+                rates.sort(key=lambda rate: rate.interval)
                 self._limiters[tenant] = Limiter(InMemoryBucket(rates))
                 self._in_flight[tenant] = threading.BoundedSemaphore(self.limits.concurrent)
             return self._limiters[tenant], self._in_flight[tenant]
@@ -64,11 +99,162 @@ class TenantThrottle:
             in_flight.release()
 
 
+class SharedThrottle:
+    """Per-tenant budgets and in-flight slots kept in the database, shared by every process."""
+
+    POLL_SECONDS = 0.05
+
+    def __init__(self, engine: Engine, platform: str, limits: Limits, lease_seconds: float) -> None:
+        self.engine = engine
+        self.platform = platform
+        self.limits = limits
+        self.lease_seconds = lease_seconds
+        self._windows = sorted(limits.windows(), key=lambda window: window[1])
+        self._longest = max(seconds for _, seconds in self._windows) + 2.0
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """Call records are short-lived bookkeeping: on PostgreSQL they are committed without
+        waiting for the disk (a crash may forget the last few, never corrupt anything)."""
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            yield conn
+
+    def _key(self, tenant: str) -> str:
+        return f"{self.platform}:{tenant}"[:255]
+
+    def _insert_ignore(self, table: Any, rows: list[dict[str, Any]]) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            return pg_insert(table).values(rows).on_conflict_do_nothing()
+        return sqlite_insert(table).values(rows).on_conflict_do_nothing()
+
+    def _prepare(self, key: str) -> None:
+        """Create the tenant's slot rows (idempotent; every process may race to do it)."""
+        with self._transaction() as conn:
+            conn.execute(
+                self._insert_ignore(
+                    PlatformCallSlot.__table__,
+                    [
+                        {"key": key, "slot": slot, "holder": None, "lease_until": 0.0}
+                        for slot in range(self.limits.concurrent)
+                    ],
+                )
+            )
+
+    def _has_slots(self, key: str) -> bool:
+        with self.engine.connect() as conn:
+            found = conn.scalar(
+                select(func.count())
+                .select_from(PlatformCallSlot)
+                .where(PlatformCallSlot.key == key)
+            )
+        return bool(found)
+
+    def _take_slot(self, key: str, holder: str) -> int | None:
+        now = time.time()
+        slots = PlatformCallSlot
+        for slot in range(self.limits.concurrent):
+            with self._transaction() as conn:
+                taken = conn.execute(
+                    update(slots)
+                    .where(
+                        slots.key == key,
+                        slots.slot == slot,
+                        or_(slots.holder.is_(None), slots.lease_until < now),
+                    )
+                    .values(holder=holder, lease_until=now + self.lease_seconds)
+                ).rowcount
+            if taken == 1:
+                return slot
+        return None
+
+    def _free_slot(self, key: str, slot: int, holder: str) -> None:
+        slots = PlatformCallSlot
+        with self._transaction() as conn:
+            conn.execute(
+                update(slots)
+                .where(slots.key == key, slots.slot == slot, slots.holder == holder)
+                .values(holder=None, lease_until=0.0)
+            )
+
+    def _admit(self, key: str) -> float:
+        """Record a call if every window has room; otherwise how long until one has."""
+        calls = PlatformCall
+        budgets = PlatformCallBudget
+        with self._transaction() as conn:
+            # Serialise admissions for this tenant across processes (a no-op lock on SQLite,
+            # whose single writer serialises the transaction once it writes).
+            conn.execute(self._insert_ignore(PlatformCallBudget.__table__, [{"key": key}]))
+            conn.execute(update(budgets).where(budgets.key == key).values(key=budgets.key))
+            now = time.time()
+            conn.execute(delete(calls).where(calls.key == key, calls.at < now - self._longest))
+            for allowed, window in self._windows:
+                # The platform counts arrivals, a little after our admissions and not all
+                # equally late: windows are kept slightly longer than the platform's.
+                seconds = window + min(2.0, max(0.05, 0.02 * window))
+                start = now - seconds
+                used = conn.scalar(select(func.count()).where(calls.key == key, calls.at > start))
+                if used is not None and used >= allowed:
+                    # Room opens when the oldest call that still counts leaves the window.
+                    oldest = conn.scalar(
+                        select(calls.at)
+                        .where(calls.key == key, calls.at > start)
+                        .order_by(calls.at)
+                        .offset(used - allowed)
+                        .limit(1)
+                    )
+                    return max(self.POLL_SECONDS, (oldest or now) + seconds - now)
+            conn.execute(insert(calls).values(key=key, at=now))
+        return 0.0
+
+    @contextmanager
+    def slot(self, tenant: str, *, timeout: float = 30.0) -> Iterator[None]:
+        key = self._key(tenant)
+        holder = uuid.uuid4().hex
+        deadline = time.monotonic() + timeout
+        taken = self._take_slot(key, holder)
+        if taken is None and not self._has_slots(key):
+            self._prepare(key)  # the tenant's first call
+            taken = self._take_slot(key, holder)
+        while taken is None:
+            if time.monotonic() >= deadline:
+                raise Transient("Too many calls in flight for this tenant.", retry_after=1.0)
+            time.sleep(self.POLL_SECONDS)
+            taken = self._take_slot(key, holder)
+        try:
+            while (wait := self._admit(key)) > 0:
+                if time.monotonic() + wait > deadline:
+                    raise Transient("The tenant's call budget is spent for now.", retry_after=wait)
+                time.sleep(wait)
+            yield
+        finally:
+            self._free_slot(key, taken, holder)
+
+
 _throttles: dict[tuple[str, Limits], TenantThrottle] = {}
+_shared: dict[tuple[int, str, Limits], SharedThrottle] = {}
 _throttles_guard = threading.Lock()
 
 
-def throttle_for(platform: str, limits: Limits) -> TenantThrottle:
-    """One throttle per platform and configuration in this process, shared by its connectors."""
+def shared_scope(settings: Settings, engine: Engine | None) -> bool:
+    if settings.throttle_scope == "auto":
+        return engine is not None and engine.dialect.name == "postgresql"
+    return settings.throttle_scope == "database"
+
+
+def throttle_for(platform: str, limits: Limits, context: LedgerContext | None = None) -> Throttle:
+    """The throttle a connector's calls go through: one per platform and configuration in this
+    process, shared through the database with every other process when the scope says so."""
+    engine = context.session_factory.kw.get("bind") if context is not None else None
     with _throttles_guard:
+        if (
+            context is not None
+            and isinstance(engine, Engine)
+            and shared_scope(context.settings, engine)
+        ):
+            lease = context.settings.platform_timeout_seconds * 2 + 30
+            return _shared.setdefault(
+                (id(engine), platform, limits), SharedThrottle(engine, platform, limits, lease)
+            )
         return _throttles.setdefault((platform, limits), TenantThrottle(limits))

@@ -5,6 +5,7 @@ from spendsync.clients.models import ApiKey, Client
 from spendsync.companies.models import Company, CompanyTag
 from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.models import Connection
+from spendsync.connectors.models import PlatformCall, PlatformCallBudget, PlatformCallSlot
 from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
 from spendsync.link.models import AuthorizationRequest
@@ -24,6 +25,9 @@ __all__ = [
     "CompanyTag",
     "Connection",
     "IdempotencyRecord",
+    "PlatformCall",
+    "PlatformCallBudget",
+    "PlatformCallSlot",
     "PostedTransaction",
     "PullOperation",
     "PushOperation",

@@ -109,6 +109,7 @@ class XeroLedger:
                 calls_per_day=settings.xero_calls_per_day,
                 concurrent=settings.xero_max_concurrent_calls,
             ),
+            context,
         )
         self._tracking_options: dict[str, tuple[str, str]] | None = None
         self._account_codes: dict[str, str] | None = None
