@@ -76,3 +76,14 @@ def test_an_account_is_archived_and_renamed(xero: Xero) -> None:
     assert (
         xero("POST", "/Accounts/00000000-0000-0000-0000-000000000000", json={}).status_code == 404
     )
+
+
+def test_organisations_are_added_for_load_tests(client: Any) -> None:
+    added = client.post(
+        "/_control/xero/organisations", json={"names": ["Load Org 1", "Load Org 2"]}
+    )
+    assert added.status_code == 201
+    tenants = client.get("/_control/xero/tenants").json()
+    for organisation in added.json():
+        assert tenants[organisation["tenantId"]] == organisation["name"]
+    assert len({o["tenantId"] for o in added.json()}) == 2

@@ -58,7 +58,7 @@ from spendsync.sandboxes.xero.oauth import (
     expired_detail,
     unauthorized,
 )
-from spendsync.sandboxes.xero.seed import UK_TENANT_ID, apply_seed, demo_tenants
+from spendsync.sandboxes.xero.seed import UK_TENANT_ID, apply_seed, demo_tenants, demo_uk
 from spendsync.sandboxes.xero.state import DocumentKind, ListQuery, Tenant, WriteMode
 
 Json = dict[str, Any]
@@ -664,6 +664,10 @@ def _register_document_routes(app: FastAPI, sandbox: XeroSandbox, kind: Document
     )
 
 
+class NewOrganisations(BaseModel):
+    names: list[str] = Field(min_length=1, max_length=2000)
+
+
 def _register_xero_control_routes(app: FastAPI, sandbox: XeroSandbox) -> None:
     """Xero-specific control endpoints: registered apps, consent behaviour, direct tokens."""
 
@@ -700,6 +704,12 @@ def _register_xero_control_routes(app: FastAPI, sandbox: XeroSandbox) -> None:
     @app.get("/_control/xero/connections")
     def app_connections(client_id: str) -> list[dict[str, Any]]:
         return sandbox.identity.list_connections(client_id, None)
+
+    @app.post("/_control/xero/organisations", status_code=201)
+    def add_organisations(request: NewOrganisations) -> list[dict[str, str]]:
+        """Copies of the UK demo organisation under other names, each with its own ids."""
+        added = [sandbox.backend.add(demo_uk(name)) for name in request.names]
+        return [{"tenantId": t.tenant_id, "name": t.organisation.name} for t in added]
 
     @app.get("/_control/xero/tenants")
     def tenants() -> dict[str, str]:

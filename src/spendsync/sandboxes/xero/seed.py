@@ -187,11 +187,12 @@ def _tenant(
     return tenant
 
 
-def demo_uk() -> Tenant:
+def demo_uk(name: str = UK) -> Tenant:
+    """The UK VAT organisation; another `name` gives a copy with its own ids (load tests)."""
     tenant = _tenant(
         Organisation(
-            organisation_id=UK_TENANT_ID,
-            name=UK,
+            organisation_id=demo_id(name, "organisation"),
+            name=name,
             legal_name="Demo UK Limited",
             base_currency="GBP",
             country_code="GB",
@@ -210,7 +211,7 @@ def demo_uk() -> Tenant:
     )
     for category in (
         _tracking(
-            UK,
+            name,
             "Department",
             [
                 ("Sales", "ACTIVE"),
@@ -219,19 +220,19 @@ def demo_uk() -> Tenant:
                 ("Operations", "ARCHIVED"),
             ],
         ),
-        _tracking(UK, "Region", [("North", "ACTIVE"), ("South", "ACTIVE")]),
-        _tracking(UK, "Legacy Projects", [("Apollo", "ACTIVE")], status="ARCHIVED"),
+        _tracking(name, "Region", [("North", "ACTIVE"), ("South", "ACTIVE")]),
+        _tracking(name, "Legacy Projects", [("Apollo", "ACTIVE")], status="ARCHIVED"),
     ):
         tenant.tracking[category.category_id] = category
     for contact in (
-        _contact(UK, "Amazon Web Services", is_supplier=True),
-        _contact(UK, "Pret A Manger", is_supplier=True),
-        _contact(UK, "British Airways", is_supplier=True),
-        _contact(UK, "Staples UK", is_supplier=True),
-        _contact(UK, "Acme Retail Ltd", is_customer=True, email_address="ap@acme.example"),
-        _contact(UK, "Globex Corporation", is_customer=True),
+        _contact(name, "Amazon Web Services", is_supplier=True),
+        _contact(name, "Pret A Manger", is_supplier=True),
+        _contact(name, "British Airways", is_supplier=True),
+        _contact(name, "Staples UK", is_supplier=True),
+        _contact(name, "Acme Retail Ltd", is_customer=True, email_address="ap@acme.example"),
+        _contact(name, "Globex Corporation", is_customer=True),
         _contact(
-            UK,
+            name,
             "Jane Cooper",
             contact_number="EMP-001",
             first_name="Jane",
@@ -239,7 +240,7 @@ def demo_uk() -> Tenant:
             email_address="jane.cooper@demo-uk.example",
             is_supplier=True,
         ),
-        _contact(UK, "Old Supplier Ltd", status="ARCHIVED", is_supplier=True),
+        _contact(name, "Old Supplier Ltd", status="ARCHIVED", is_supplier=True),
     ):
         tenant.add_contact(contact)
     return tenant

@@ -1503,6 +1503,11 @@ class XeroBackend:
     def tenant(self, tenant_id: str) -> Tenant | None:
         return self.tenants.get(tenant_id.strip().lower())
 
+    def add(self, tenant: Tenant) -> Tenant:
+        """Another organisation (until the next reset), e.g. one per company in a load test."""
+        with self._lock:
+            return self.tenants.setdefault(tenant.tenant_id, tenant)
+
     def organisation_names(self) -> dict[str, str]:
         return {tenant_id: t.organisation.name for tenant_id, t in self.tenants.items()}
 
