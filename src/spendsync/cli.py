@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -143,6 +144,39 @@ def sandbox(
         f"SPENDSYNC_XERO_API_URL=http://{host}:{port}/api.xro/2.0 (see README)."
     )
     serve(host, port, XeroSandboxConfig(auto_consent=auto_consent))
+
+
+class DemoPlatform(StrEnum):
+    BEANCOUNT = "beancount"
+    XERO = "xero"
+
+
+@app.command("demo")
+def demo(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Where to keep the demo's data (default: a new temp dir).")
+    ] = None,
+    platform: Annotated[
+        DemoPlatform,
+        typer.Option(help="Books to push into: a local Beancount ledger or a sandbox."),
+    ] = DemoPlatform.BEANCOUNT,
+    fava: Annotated[
+        bool, typer.Option(help="Afterwards, open the books in Fava on a loopback port.")
+    ] = False,
+) -> None:
+    """Push a month of a small business's card activity through the API into real books."""
+    import tempfile
+
+    from spendsync.demo.run import DemoFailed, run_demo, serve_fava
+
+    directory = data_dir or Path(tempfile.mkdtemp(prefix="spendsync-demo-"))
+    try:
+        result = run_demo(directory, platform.value, console=console)
+    except DemoFailed as exc:
+        err_console.print(f"[red]The demo failed: {exc}[/red]")
+        raise typer.Exit(code=1) from exc
+    if fava and result.ledger is not None:
+        serve_fava(result.ledger, console)
 
 
 @app.command("integrations")

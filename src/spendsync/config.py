@@ -118,6 +118,21 @@ class Settings(BaseSettings):
         default=None, description="Secret of `s3_access_key_id`."
     )
 
+    beancount_ledgers_dir: Path | None = Field(
+        default=None,
+        description="Directory that holds the Beancount ledgers, one folder per company; a "
+        "connection may only use a ledger under its company's folder. Default: <data_dir>/ledgers.",
+    )
+    beancount_currency: str = Field(
+        default="GBP", description="Operating currency of the Beancount ledgers spendsync creates."
+    )
+    beancount_lock_timeout_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="How long a write waits for another writer's lock on a Beancount ledger "
+        "before it is retried later.",
+    )
+
     xero_client_id: str | None = Field(
         default=None, description="Your Xero app's client id (developer.xero.com)."
     )
@@ -166,6 +181,10 @@ class Settings(BaseSettings):
         if self.attachment_storage == "s3" and not self.s3_bucket:
             raise ValueError("SPENDSYNC_ATTACHMENT_STORAGE=s3 needs SPENDSYNC_S3_BUCKET.")
         return self
+
+    @property
+    def ledgers_dir(self) -> Path:
+        return self.beancount_ledgers_dir or self.data_dir / "ledgers"
 
     def resolved_jobs_database_url(self) -> str:
         if self.jobs_database_url:

@@ -226,11 +226,15 @@ def open_ledger(connection: Connection, context: LedgerContext) -> LinkedLedger:
 
 
 def _register_builtin_connectors() -> None:
+    from spendsync.connectors.beancount.connector import open_beancount
+    from spendsync.connectors.beancount.link import BeancountLinker
     from spendsync.connectors.xero.connector import open_xero
     from spendsync.connectors.xero.link import XeroLinker
 
     register_ledger(PlatformKey.XERO, open_xero)
     register_linker(PlatformKey.XERO, XeroLinker())
+    register_ledger(PlatformKey.BEANCOUNT, open_beancount)
+    register_linker(PlatformKey.BEANCOUNT, BeancountLinker())
 
 
 _register_builtin_connectors()

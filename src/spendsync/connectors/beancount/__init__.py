@@ -1,0 +1,1 @@
+"""The Beancount local-ledger connector (platform key `bean`); see connector.py."""

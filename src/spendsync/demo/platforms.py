@@ -1,0 +1,168 @@
+"""Where the demo month goes: each platform is one small function that prepares it (a sandbox
+to start, settings for the server) and names the demo's accounts in its books. Adding a
+platform is adding one such function to PLATFORMS."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spendsync.demo.month import DemoChart
+
+
+@dataclass
+class DemoTarget:
+    """A platform ready for the demo: its key, the names in its books, the server's settings
+    for it, and (for a local ledger) how to read the balances back."""
+
+    platform_key: str
+    name: str
+    chart: DemoChart
+    env: dict[str, str] = field(default_factory=dict)
+    ledger: Callable[[str], Path] | None = None  # company id → ledger file
+
+    def balances(self, company_id: str) -> list[tuple[str, str]]:
+        if self.ledger is None:
+            return []
+        from spendsync.connectors.beancount.files import beancount_tool
+
+        done = subprocess.run(  # noqa: S603 - our tool, our query, no shell
+            [
+                beancount_tool("bean-query"),
+                "-f",
+                "csv",
+                str(self.ledger(company_id)),
+                "SELECT account, sum(position) AS balance GROUP BY account ORDER BY account",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return [
+            (row["account"].strip(), " ".join(row["balance"].replace(",", " ").split()))
+            for row in csv.DictReader(io.StringIO(done.stdout))
+        ]
+
+
+BEANCOUNT_CHART = DemoChart(
+    card="Company Card",
+    usd_card="USD Card",
+    bank="Business Bank Account",
+    meals="Meals and Entertainment",
+    travel="Travel - National",
+    office="Office Expenses",
+    software="Software and Subscriptions",
+    advertising="Advertising",
+    cashback="Card Cashback Rewards",
+    vat="20% (VAT on Expenses)",
+    zero_rated="Zero Rated Expenses",
+    sales="Sales",
+    engineering="Engineering",
+    employee="Jane Cooper",
+)
+
+XERO_CHART = DemoChart(
+    card="Company Card",
+    usd_card="USD Card",
+    bank="Business Bank Account",
+    meals="Entertainment",
+    travel="Travel - National",
+    office="Printing & Stationery",
+    software="IT Software and Consumables",
+    advertising="Advertising & Marketing",
+    cashback="Card Cashback Rewards",
+    vat="20% (VAT on Expenses)",
+    zero_rated="Zero Rated Expenses",
+    sales="Sales",
+    engineering="Engineering",
+    employee="Jane Cooper",
+)
+
+
+@contextmanager
+def beancount(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
+    ledgers = data_dir / "ledgers"
+    yield DemoTarget(
+        platform_key="bean",
+        name="Beancount",
+        chart=BEANCOUNT_CHART,
+        env={"SPENDSYNC_BEANCOUNT_LEDGERS_DIR": str(ledgers)},
+        ledger=lambda company_id: ledgers / company_id / "main.beancount",
+    )
+
+
+DEMO_XERO_APP = ("spendsync-demo", "spendsync-demo-secret")
+
+
+@contextmanager
+def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
+    """The Xero sandbox on a loopback port in this process, with a demo app registered."""
+    import uvicorn
+
+    from spendsync.sandboxes.xero.app import XeroSandboxConfig, create_app
+    from spendsync.sandboxes.xero.oauth import AppRegistration
+
+    client_id, secret = DEMO_XERO_APP
+    config = XeroSandboxConfig(
+        apps=[
+            AppRegistration(
+                client_id=client_id,
+                client_secret=secret,
+                redirect_uris=[f"{public_url}/link/callback/xero"],
+                name="spendsync demo",
+            )
+        ],
+        auto_consent=True,
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("The Xero sandbox did not start.")
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        yield DemoTarget(
+            platform_key="gbol",
+            name="Xero (sandbox)",
+            chart=XERO_CHART,
+            env={
+                "SPENDSYNC_XERO_CLIENT_ID": client_id,
+                "SPENDSYNC_XERO_CLIENT_SECRET": secret,
+                "SPENDSYNC_XERO_AUTHORIZE_URL": f"{url}/identity/connect/authorize",
+                "SPENDSYNC_XERO_TOKEN_URL": f"{url}/connect/token",
+                "SPENDSYNC_XERO_CONNECTIONS_URL": f"{url}/connections",
+                "SPENDSYNC_XERO_REVOCATION_URL": f"{url}/connect/revocation",
+                "SPENDSYNC_XERO_API_URL": f"{url}/api.xro/2.0",
+            },
+        )
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+PlatformSetup = Callable[[Path, str], AbstractContextManager[DemoTarget]]
+PLATFORMS: dict[str, PlatformSetup] = {
+    "beancount": beancount,
+    "xero": xero,
+}
