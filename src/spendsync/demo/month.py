@@ -31,7 +31,9 @@ class DemoChart:
     sales: str  # a tracking option
     engineering: str  # another one
     employee: str
-    suppliers: tuple[str, ...] = ()
+    # A supplier for the USD spend, where the platform ties suppliers to one currency (QBO);
+    # None: the spend names no supplier and the company's configured one is used.
+    usd_supplier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,10 @@ def demo_month(chart: DemoChart, ids: Ids, first_day: dt.date) -> list[DemoTrans
     }
     usd = expense("Payment", 12, "GitHub Inc", [github], currency="USD", currencyRate="0.79")
     usd["bankAccountRef"] = {"id": ids.accounts[chart.usd_card]}
+    if chart.usd_supplier is not None:
+        usd["contactRef"] = {"id": ids.suppliers[chart.usd_supplier], "type": "Supplier"}
+    else:
+        usd.pop("contactRef", None)
     month.append(
         DemoTransaction(
             id=str(uuid.uuid4()),

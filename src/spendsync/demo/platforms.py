@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from spendsync.demo.month import DemoChart
 
@@ -102,38 +103,43 @@ DEMO_XERO_APP = ("spendsync-demo", "spendsync-demo-secret")
 
 
 @contextmanager
-def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
-    """The Xero sandbox on a loopback port in this process, with a demo app registered."""
+def serving(app: Any) -> Iterator[str]:
+    """An ASGI app (a platform sandbox) on a free loopback port, in a thread of this process."""
     import uvicorn
 
-    from spendsync.sandboxes.xero.app import XeroSandboxConfig, create_app
-    from spendsync.sandboxes.xero.oauth import AppRegistration
-
-    client_id, secret = DEMO_XERO_APP
-    config = XeroSandboxConfig(
-        apps=[
-            AppRegistration(
-                client_id=client_id,
-                client_secret=secret,
-                redirect_uris=[f"{public_url}/link/callback/xero"],
-                name="spendsync demo",
-            )
-        ],
-        auto_consent=True,
-    )
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
         if time.monotonic() > deadline:
-            raise RuntimeError("The Xero sandbox did not start.")
+            raise RuntimeError("The platform sandbox did not start.")
         time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}"
     try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+DEMO_APP = ("spendsync-demo", "spendsync-demo-secret")
+
+
+@contextmanager
+def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
+    """The Xero sandbox, with the demo's app registered and consent given at once."""
+    from spendsync.sandboxes.oauth import AppRegistration
+    from spendsync.sandboxes.xero.app import XeroSandboxConfig, create_app
+
+    client_id, secret = DEMO_APP
+    app = AppRegistration(
+        client_id=client_id,
+        client_secret=secret,
+        redirect_uris=[f"{public_url}/link/callback/xero"],
+        name="spendsync demo",
+    )
+    with serving(create_app(XeroSandboxConfig(apps=[app], auto_consent=True))) as url:
         yield DemoTarget(
             platform_key="gbol",
             name="Xero (sandbox)",
@@ -148,9 +154,6 @@ def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
                 "SPENDSYNC_XERO_API_URL": f"{url}/api.xro/2.0",
             },
         )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def free_port() -> int:
