@@ -55,6 +55,21 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         default=8, ge=1, description="Syncs one worker process runs at once (one per company)."
     )
+    worker_id: str | None = Field(
+        default=None,
+        description="This worker's id in the job engine. Default: `local` on SQLite (one "
+        "process; restarted, it resumes its own work at once), a unique id per process on "
+        "PostgreSQL (a dead worker's work moves to the survivors).",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=5, gt=0, description="How often a worker records that it is alive."
+    )
+    worker_dead_after_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="A worker silent this long is dead: its unfinished syncs are resumed by "
+        "another worker (their writes carry idempotency keys, so nothing is written twice).",
+    )
     queue_polling_interval_seconds: float = Field(
         default=0.2, gt=0, description="How often a worker looks for queued syncs."
     )

@@ -24,6 +24,7 @@ NOT_CLIENT_DATA = {
     "platform_call_budgets",
     "platform_calls",
     "platform_call_slots",
+    "worker_heartbeats",  # the job workers of this deployment
 }
 
 

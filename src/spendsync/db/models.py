@@ -8,6 +8,7 @@ from spendsync.connections.models import Connection
 from spendsync.connectors.models import PlatformCall, PlatformCallBudget, PlatformCallSlot
 from spendsync.db.base import Base
 from spendsync.idempotency.models import IdempotencyRecord
+from spendsync.jobs.models import WorkerHeartbeat
 from spendsync.link.models import AuthorizationRequest
 from spendsync.pushes.models import PushOperation
 from spendsync.reference.models import PullOperation, ReferenceRecord
@@ -36,4 +37,5 @@ __all__ = [
     "SyncTransaction",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]

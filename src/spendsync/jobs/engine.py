@@ -7,18 +7,34 @@ backoff — so spendsync writes no queue, lease or retry loop of its own.
 
 A process is a *worker* when it launches DBOS (it then dequeues and runs workflows); any process
 can *enqueue* through a DBOS client, which only writes to the system database.
+
+Recovery. DBOS resumes a workflow from its last checkpoint when it is recovered; it recovers
+the workflows of its own executor id at launch. On PostgreSQL each worker process has an id of
+its own and records a heartbeat (`worker_heartbeats`) every `worker_heartbeat_seconds`; the
+sweep (every 10 s, on one worker) hands the unfinished workflows of every worker silent for
+`worker_dead_after_seconds` back to the queues, where the surviving workers take them. A killed
+worker's syncs therefore resume elsewhere within dead-after + 10 s (40 s by default), without
+that process coming back; a cleanly stopped worker records its stop, so its work moves at the
+next sweep. Writes carry idempotency keys derived from our ids, so a resumed step that repeats
+a write the dead worker already made is a replay at the platform, not a duplicate.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import uuid
+from datetime import UTC, datetime
 
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
 from spendsync.connectors.base import LedgerContext
+from spendsync.db.base import utcnow
+from spendsync.jobs.models import WorkerHeartbeat
 
 logger = logging.getLogger("spendsync.jobs")
 
@@ -44,14 +60,73 @@ def worker_context() -> WorkerContext:
     return _context
 
 
-def dbos_config(settings: Settings) -> DBOSConfig:
+def executor_id(settings: Settings) -> str:
+    """One process on SQLite is `local` (restarted, DBOS resumes its work at launch); on
+    PostgreSQL every worker process is distinct, so that recovering a dead worker's workflows
+    never takes over a live one's."""
+    if settings.worker_id:
+        return settings.worker_id
+    if settings.resolved_jobs_database_url().startswith("sqlite"):
+        return "local"
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def dbos_config(settings: Settings, executor: str = "local") -> DBOSConfig:
     return {
         "name": APP_NAME,
         "system_database_url": settings.resolved_jobs_database_url(),
         "log_level": settings.log_level.upper(),
         "application_version": "1",
         "notification_listener_polling_interval_sec": 0.1,
+        "executor_id": executor,
     }
+
+
+class Heartbeat:
+    """Records every `interval` that this worker is alive; on a clean stop, records it dead at
+    once so that its unfinished workflows move to another worker without waiting."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], executor: str, interval: float
+    ) -> None:
+        self._factory = session_factory
+        self.executor = executor
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="spendsync-heartbeat", daemon=True)
+
+    def beat(self, at: datetime | None = None) -> None:
+        with self._factory() as session:
+            row = session.get(WorkerHeartbeat, self.executor)
+            if row is None:
+                row = WorkerHeartbeat(
+                    executor_id=self.executor, host=socket.gethostname(), pid=os.getpid()
+                )
+                session.add(row)
+            row.last_seen = at or utcnow()
+            session.commit()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                self.beat()
+            except Exception:  # the database is briefly away: the next beat retries
+                logger.warning("could not record the worker heartbeat", exc_info=True)
+
+    def start(self) -> None:
+        self.beat()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        try:
+            self.beat(at=datetime(1970, 1, 1, tzinfo=UTC))
+        except Exception:
+            logger.warning("could not record the worker's stop", exc_info=True)
+
+
+_heartbeat: Heartbeat | None = None
 
 
 def migrate_jobs_database(settings: Settings) -> None:
@@ -69,10 +144,14 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     from spendsync.syncs import tasks as sync_tasks  # noqa: F401
     from spendsync.webhooks import tasks as webhook_tasks  # noqa: F401
 
+    global _heartbeat
     with _lock:
         _context = LedgerContext(settings=settings, session_factory=session_factory)
-        DBOS(config=dbos_config(settings))
+        executor = executor_id(settings)
+        DBOS(config=dbos_config(settings, executor))
         DBOS.launch()
+        _heartbeat = Heartbeat(session_factory, executor, settings.worker_heartbeat_seconds)
+        _heartbeat.start()
         DBOS.register_queue(
             SYNC_QUEUE,
             partition_concurrency=1,
@@ -100,10 +179,17 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
 
 
 def shutdown_worker() -> None:
-    global _context
+    global _context, _heartbeat
     with _lock:
         DBOS.destroy()
+        if _heartbeat is not None:
+            _heartbeat.stop()
+            _heartbeat = None
         _context = None
+
+
+def own_executor_id() -> str | None:
+    return _heartbeat.executor if _heartbeat is not None else None
 
 
 class JobQueue:

@@ -9,20 +9,24 @@ are queued or running already are untouched.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.db.base import utcnow
 from spendsync.idempotency.store import purge_expired
-from spendsync.jobs.engine import PULL_QUEUE, SYNC_QUEUE, worker_context
+from spendsync.jobs.engine import PULL_QUEUE, SYNC_QUEUE, own_executor_id, worker_context
+from spendsync.jobs.models import WorkerHeartbeat
 from spendsync.reference.models import PullOperation
 from spendsync.syncs.models import Sync
 
-SWEEP_SCHEDULE = "*/30 * * * * *"  # every 30 seconds
+logger = logging.getLogger("spendsync.jobs")
+
+SWEEP_SCHEDULE = "*/10 * * * * *"  # every 10 seconds
 STALE_AFTER = timedelta(seconds=30)
 MAX_PER_SWEEP = 1000
 
@@ -55,6 +59,37 @@ def find_unfinished_step(
     return unfinished(worker_context().session_factory, timedelta(seconds=stale_after_seconds))
 
 
+def dead_workers(factory: sessionmaker[Session], dead_after: timedelta) -> list[str]:
+    cutoff = utcnow() - dead_after
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(WorkerHeartbeat.executor_id).where(WorkerHeartbeat.last_seen < cutoff)
+            )
+        )
+
+
+@DBOS.step(name="spendsync.recover_dead_workers")
+def recover_dead_workers_step() -> list[str]:
+    """Hand the unfinished workflows of silent workers back to the queues (idempotent: once a
+    live worker has dequeued one, it is no longer the dead worker's)."""
+    context = worker_context()
+    dead_after = timedelta(seconds=context.settings.worker_dead_after_seconds)
+    dead = [e for e in dead_workers(context.session_factory, dead_after) if e != own_executor_id()]
+    if not dead:
+        return []
+    # What DBOS's own admin endpoint (POST /dbos-workflow-recovery) runs for an orchestrator
+    # that declares executors dead; spendsync's heartbeats play the orchestrator.
+    handles = DBOS._recover_pending_workflows(dead)
+    logger.warning(
+        "workers %s stopped answering; %d of their workflows resume elsewhere", dead, len(handles)
+    )
+    with context.session_factory() as session:
+        session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.executor_id.in_(dead)))
+        session.commit()
+    return dead
+
+
 @DBOS.step(name="spendsync.purge_idempotency_keys")
 def purge_idempotency_step() -> int:
     context = worker_context()
@@ -67,6 +102,7 @@ def sweep_workflow(_scheduled: datetime, context: Any) -> None:
     from spendsync.reference.tasks import run_pull_workflow
     from spendsync.syncs.tasks import run_sync_workflow
 
+    recover_dead_workers_step()  # a killed worker's syncs resume on this one or another
     purge_idempotency_step()  # keys past their retention are forgotten
     stale_after = (context or {}).get("stale_after_seconds", STALE_AFTER.total_seconds())
     syncs, pulls = find_unfinished_step(float(stale_after))
