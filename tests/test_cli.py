@@ -64,3 +64,37 @@ def test_apikey_revoke(fresh_sqlite: Path) -> None:
     assert runner.invoke(app, ["apikey", "revoke", key_id]).exit_code == 0
     assert _status_with_key(key.group(1)) == 401
     assert runner.invoke(app, ["apikey", "revoke", "no-such-key"]).exit_code == 1
+
+
+def test_worker_runs_with_the_concurrency_it_is_given(fresh_sqlite: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    env = {
+        **os.environ,
+        "SPENDSYNC_DATA_DIR": str(fresh_sqlite),
+        "SPENDSYNC_LOG_LEVEL": "INFO",
+    }
+    env.pop("SPENDSYNC_DATABASE_URL", None)
+    log = fresh_sqlite.parent / "worker.log"
+    fresh_sqlite.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as handle:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "spendsync", "worker", "--concurrency", "3"],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "job worker started" not in log.read_text():
+            assert worker.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        assert "job worker started (concurrency 3)" in log.read_text()
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert worker.returncode == 0, log.read_text()

@@ -83,7 +83,15 @@ def serve(
 
 
 @app.command("worker")
-def run_worker() -> None:
+def run_worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Syncs this process runs at once (default: SPENDSYNC_WORKER_CONCURRENCY).",
+        ),
+    ] = None,
+) -> None:
     """Run only the sync worker (as many as you like, against one PostgreSQL database)."""
     import signal
     import threading
@@ -91,6 +99,8 @@ def run_worker() -> None:
     from spendsync.jobs.engine import launch_worker, shutdown_worker
 
     settings = get_settings()
+    if concurrency is not None:
+        settings = settings.model_copy(update={"worker_concurrency": concurrency})
     configure_logging(settings)
     _ensure_schema(settings)
     engine = make_engine(settings.resolved_database_url(), pool_size=settings.db_pool_size)
