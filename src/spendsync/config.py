@@ -182,6 +182,44 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Calls in flight per tenant (Xero's limit: 5)."
     )
 
+    qbo_client_id: str | None = Field(
+        default=None,
+        description="Your QuickBooks Online app's client id (developer.intuit.com).",
+    )
+    qbo_client_secret: SecretStr | None = Field(default=None, description="Its client secret.")
+    qbo_authorize_url: str = Field(
+        default="https://appcenter.intuit.com/connect/oauth2",
+        description="Intuit's OAuth authorize endpoint (the sandbox's when developing).",
+    )
+    qbo_token_url: str = Field(
+        default="https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+        description="Intuit's token endpoint.",
+    )
+    qbo_revocation_url: str = Field(
+        default="https://developer.api.intuit.com/v2/oauth2/tokens/revoke",
+        description="Intuit's token revocation endpoint (called when a connection is unlinked).",
+    )
+    qbo_api_url: str = Field(
+        default="https://quickbooks.api.intuit.com/v3",
+        description="QuickBooks Online's Accounting API (Intuit's development companies: "
+        "https://sandbox-quickbooks.api.intuit.com/v3).",
+    )
+    qbo_minor_version: int = Field(
+        default=75, ge=75, description="`minorversion` sent on every call (QBO ignores < 75)."
+    )
+    qbo_calls_per_minute: int = Field(
+        default=500, ge=1, description="Calls per company (realm) per minute (QBO's limit: 500)."
+    )
+    qbo_calls_per_second: int = Field(
+        default=10, ge=1, description="Calls per company per second (QBO's limit: 10)."
+    )
+    qbo_minute_seconds: float = Field(
+        default=60, gt=0, description="Length of a rate-limit 'minute' (benchmarks scale it)."
+    )
+    qbo_max_concurrent_calls: int = Field(
+        default=10, ge=1, description="Calls in flight per company (QBO's limit: 10)."
+    )
+
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

@@ -18,6 +18,8 @@ from spendsync.connectors.base import (
 )
 from spendsync.connectors.errors import NotSupported
 from spendsync.connectors.linking import Linker
+from spendsync.connectors.qbo.mapping import BANK_CATEGORIES as QBO_BANK_CATEGORIES
+from spendsync.connectors.qbo.mapping import QBO_TYPE_BY_CATEGORY
 from spendsync.connectors.xero.mapping import XERO_TYPE_BY_CATEGORY
 
 _NAMESPACE = uuid.UUID("4f0c4c2e-6b7c-4d44-9a6b-6a0f5c3c2b11")
@@ -101,6 +103,10 @@ PLATFORMS: dict[PlatformKey, Platform] = {
             key=PlatformKey.QUICKBOOKS_ONLINE,
             name="QuickBooks Online",
             source_type=SourceType.ACCOUNTING,
+            # Card spend and money back are Purchases (Deposits on bank accounts), transfers
+            # Transfers, reimbursables Bills to a vendor standing for the employee,
+            # adjustments JournalEntries; every one but the journal takes updates (the API has
+            # no adjustment update) and the card and reimbursable records take receipts.
             capabilities=Capabilities(
                 kinds=_kinds(
                     create=set(TransactionKind),
@@ -108,6 +114,18 @@ PLATFORMS: dict[PlatformKey, Platform] = {
                     attach=_CARD | {_K.REIMBURSABLE},
                 ),
                 max_attachment_bytes=100 * 1024 * 1024,
+                accounts=AccountCreation(
+                    categories=tuple(
+                        (category, name) for category, name in QBO_TYPE_BY_CATEGORY.items()
+                    ),
+                    bank_categories=tuple(
+                        (category, name) for category, name in QBO_BANK_CATEGORIES.items()
+                    ),
+                    nominal_code_required=False,
+                    nominal_code_max_length=20,
+                    name_max_length=100,
+                    bank_account_number_required=False,
+                ),
             ),
         ),
         Platform(
@@ -228,11 +246,15 @@ def open_ledger(connection: Connection, context: LedgerContext) -> LinkedLedger:
 def _register_builtin_connectors() -> None:
     from spendsync.connectors.beancount.connector import open_beancount
     from spendsync.connectors.beancount.link import BeancountLinker
+    from spendsync.connectors.qbo.connector import open_qbo
+    from spendsync.connectors.qbo.link import QboLinker
     from spendsync.connectors.xero.connector import open_xero
     from spendsync.connectors.xero.link import XeroLinker
 
     register_ledger(PlatformKey.XERO, open_xero)
     register_linker(PlatformKey.XERO, XeroLinker())
+    register_ledger(PlatformKey.QUICKBOOKS_ONLINE, open_qbo)
+    register_linker(PlatformKey.QUICKBOOKS_ONLINE, QboLinker())
     register_ledger(PlatformKey.BEANCOUNT, open_beancount)
     register_linker(PlatformKey.BEANCOUNT, BeancountLinker())
 

@@ -38,6 +38,9 @@ class Chart:
     employee: str  # the supplier that reimbursable expenses are owed to
     foreign_card: str | None = None  # a card in `foreign_currency`, where the books have one
     foreign_currency: str | None = None
+    # A supplier for spend in `foreign_currency`, where the platform ties suppliers to one
+    # currency (QBO refuses a GBP vendor on a USD purchase); None: `supplier`.
+    foreign_supplier: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from tests.connectors.contract.beancount import beancount_harness
 from tests.connectors.contract.harness import HarnessFactory
+from tests.connectors.contract.qbo import qbo_harness
 from tests.connectors.contract.xero import xero_harness
 
 HARNESSES: dict[str, HarnessFactory] = {
-    "xero": xero_harness,
     "beancount": beancount_harness,
+    "qbo": qbo_harness,
+    "xero": xero_harness,
 }

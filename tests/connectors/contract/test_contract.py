@@ -287,6 +287,10 @@ def test_foreign_currency_spend_on_a_foreign_card(
                 "currency": chart.foreign_currency,
                 "currencyRate": "0.8",
                 "bankAccountRef": {"id": books.accounts[chart.foreign_card]},
+                "contactRef": {
+                    "id": books.suppliers[chart.foreign_supplier or chart.supplier],
+                    "type": "Supplier",
+                },
                 "lines": [line],
             }
         ],
