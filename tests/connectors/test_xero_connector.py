@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue
 from spendsync.sandboxes.control import RateLimits
+from spendsync.sandboxes.xero.seed import US_TENANT_ID
 from tests.conftest import auth
 from tests.connectors.conftest import CLIENT_ID, running_xero_sandbox
 from tests.connectors.xero_support import link, spendsync_on
@@ -315,3 +316,21 @@ def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, ne
     assert accounts["Expensely Card"]["isBankAccount"] is True
     pushes = xero_api.get(f"/companies/{company['id']}/push", headers=headers).json()
     assert {p["dataType"] for p in pushes["results"]} == {"chartOfAccounts", "bankAccounts"}
+
+
+def test_each_consent_links_the_organisation_it_chose(
+    xero_api: TestClient, new_key, sandbox_url: str
+) -> None:
+    # The same Xero user connects a second organisation to the app later: Xero's /connections
+    # then lists both, and only the access token's authentication event tells them apart.
+    uk = link(xero_api, auth(new_key().key))
+    httpx.put(
+        f"{sandbox_url}/_control/xero/consent",
+        json={"auto": True, "tenant_ids": [US_TENANT_ID]},
+    ).raise_for_status()
+    us = link(xero_api, auth(new_key().key))
+    currencies = [
+        xero_api.get(f"/companies/{c['id']}/data/info", headers=c["headers"]).json()["baseCurrency"]
+        for c in (uk, us)
+    ]
+    assert currencies == ["GBP", "USD"]

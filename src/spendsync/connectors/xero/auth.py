@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -121,10 +123,26 @@ def revoke(app: XeroApp, refresh_token: str) -> None:
         raise Transient(f"Xero answered {response.status_code} to the revocation.")
 
 
+def authentication_event(access_token: str) -> str | None:
+    """The `authentication_event_id` claim of Xero's (JWT) access token: which consent it came
+    from. Only read, not verified: the token came straight from Xero's token endpoint."""
+    try:
+        payload = access_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    event = claims.get("authentication_event_id") if isinstance(claims, dict) else None
+    return str(event) if event else None
+
+
 def tenants(app: XeroApp, access_token: str) -> list[dict[str, Any]]:
+    """The organisations this consent connected, newest first. Xero lists every organisation
+    the user ever connected to the app; the token's authentication event picks this consent's."""
+    event = authentication_event(access_token)
     try:
         response = httpx.get(
             app.connections_url,
+            params={"authEventId": event} if event else None,
             headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
             timeout=30,
         )
@@ -135,4 +153,9 @@ def tenants(app: XeroApp, access_token: str) -> list[dict[str, Any]]:
     if response.status_code >= 400:
         raise Transient(f"Xero answered {response.status_code} listing tenants.")
     found: list[dict[str, Any]] = response.json()
-    return [t for t in found if t.get("tenantType", "ORGANISATION") == "ORGANISATION"]
+    organisations = [t for t in found if t.get("tenantType", "ORGANISATION") == "ORGANISATION"]
+    return sorted(
+        organisations,
+        key=lambda t: str(t.get("updatedDateUtc") or t.get("createdDateUtc") or ""),
+        reverse=True,
+    )

@@ -318,7 +318,7 @@ class IdentityService:
         self, app: AppRegistration, scope: tuple[str, ...], auth_event_id: str
     ) -> dict[str, Any]:
         now = self.clock.seconds()
-        access = secrets.token_urlsafe(48)
+        access = self._access_token(app, scope, auth_event_id, now)
         self.access_tokens[access] = AccessToken(
             access, app.client_id, frozenset(scope), now + self.settings.access_token_seconds
         )
@@ -341,6 +341,33 @@ class IdentityService:
         if "openid" in scope:
             body["id_token"] = self._id_token(app, now)
         return body
+
+    def _access_token(
+        self, app: AppRegistration, scope: tuple[str, ...], auth_event_id: str, now: float
+    ) -> str:
+        """A JWT like Xero's: its `authentication_event_id` tells the app which connections
+        this consent created (GET /connections?authEventId=…)."""
+        header = {"alg": "HS256", "typ": "JWT"}
+        claims = {
+            "nbf": int(now),
+            "exp": int(now) + self.settings.access_token_seconds,
+            "iss": "https://identity.xero.com",
+            "aud": "https://identity.xero.com/resources",
+            "client_id": app.client_id,
+            "sub": SANDBOX_USER_ID,
+            "auth_time": int(now),
+            "xero_userid": SANDBOX_USER_ID,
+            "jti": secrets.token_hex(16),
+            "authentication_event_id": auth_event_id,
+            "scope": list(scope),
+        }
+        signing_input = (
+            f"{_b64url(json.dumps(header).encode())}.{_b64url(json.dumps(claims).encode())}"
+        )
+        signature = hmac.new(
+            (app.client_secret or "sandbox").encode(), signing_input.encode(), hashlib.sha256
+        ).digest()
+        return f"{signing_input}.{_b64url(signature)}"
 
     def _id_token(self, app: AppRegistration, now: float) -> str:
         header = {"alg": "HS256" if app.client_secret else "none", "typ": "JWT"}
