@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
@@ -25,9 +25,11 @@ from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.reference import RecordStatus, ReferenceDataType
 from spendsync.connectors.registry import open_ledger
+from spendsync.jobs import engine as jobs_engine
 from spendsync.jobs.engine import JobQueue
 from spendsync.sandboxes.control import RateLimits
-from spendsync.syncs.models import PostedTransaction
+from spendsync.syncs import runner
+from spendsync.syncs.models import PostedTransaction, SyncTransaction, TransactionStatus
 from tests.conftest import auth
 from tests.connectors.qbo_support import (
     QBO_CLIENT_ID,
@@ -636,3 +638,30 @@ def test_suppliers_and_accounts_are_read_incrementally(
         everything = ledger.read(ReferenceDataType.SUPPLIERS, None)
         assert everything.complete is True
         assert len(everything.records) > 5
+
+
+def test_a_batch_replayed_after_a_crash_is_not_written_twice(
+    uk_api: TestClient, new_key: Any, uk_url: str, engine: Engine
+) -> None:
+    company, ids = _ready(uk_api, new_key)
+    items = [_payment(ids, net=f"{n}.00") for n in (1, 2, 3)]
+    done = _sync(uk_api, company, "expense-transactions", items)
+    assert done["status"]["syncStatusCode"] == 2000, done
+    books = QboBooks(uk_url, UK_REALM_ID)
+    first = {p["Id"] for p in books.query("select * from Purchase")}
+    assert len(first) == 3
+    # The worker died after QBO answered the batch but before our commit: the rows are still
+    # Pending and nothing says where the transactions live.
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(SyncTransaction).where(SyncTransaction.sync_id == done["sync_id"])
+        ).all()
+        for row in rows:
+            row.status = TransactionStatus.PENDING
+            session.delete(session.get(PostedTransaction, (company["id"], row.transaction_id)))
+        session.commit()
+        row_ids = [row.id for row in rows]
+    runner.push_batch(jobs_engine.worker_context(), done["sync_id"], row_ids)
+    assert {p["Id"] for p in books.query("select * from Purchase")} == first
+    for item in items:
+        assert _posted(engine, company, item["id"]).platform_record_id in first
