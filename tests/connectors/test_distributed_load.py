@@ -5,8 +5,9 @@ ever has two syncs writing at once, and no organisation ever sees more than Xero
 sandbox counts violations; zero allowed) — also while workers are SIGKILLed every few seconds
 and the sandbox answers with 429s and 5xx.
 
-CI-sized: 16 companies x 100 transactions (LOAD_COMPANIES to change it) on a Xero clock where a minute lasts one second (so
-the per-tenant limit is 60 calls a second and 5 in flight); bench/ holds the full-size run.
+CI-sized: 16 companies x 100 transactions (LOAD_COMPANIES changes it) on a Xero clock where a
+minute lasts one second (so the per-tenant limit is 60 calls a second and 5 in flight); bench/
+holds the full-size run.
 """
 
 from __future__ import annotations
