@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spendsync.api.context import current_correlation_id
@@ -21,6 +20,7 @@ from spendsync.connectors.errors import (
     RecordValidation,
     Transient,
 )
+from spendsync.db.errors import database_unavailable
 from spendsync.errors import (
     STATUS_TO_ERROR,
     ApiError,
@@ -100,25 +100,13 @@ async def _http_exception_handler(_request: Request, exc: Exception) -> JSONResp
     return error_response(error)
 
 
-def _database_unavailable(exc: DBAPIError) -> bool:
-    """A lost or busy database (worth retrying), as opposed to a bug in a statement."""
-    if exc.connection_invalidated:
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    if isinstance(exc.orig, sqlite3.OperationalError):
-        message = str(exc.orig).lower()
-        return any(s in message for s in ("locked", "unable to open", "disk i/o", "busy"))
-    return True
-
-
 async def _database_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
     if isinstance(exc, DataError):
         # A value that passed validation but the database cannot hold: still bad input.
         logger.warning("value refused by the database: %s", type(exc.orig).__name__)
         return error_response(BadRequest("The request contains a value that cannot be stored."))
-    if not _database_unavailable(exc):
+    if not database_unavailable(exc):
         return await _unhandled_handler(request, exc)
     logger.warning("database unavailable: %s", type(exc.orig).__name__)
     return error_response(

@@ -26,7 +26,9 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import ParamSpec, TypeVar
 
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,9 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from spendsync.config import Settings
 from spendsync.connectors.base import LedgerContext
 from spendsync.db.base import utcnow
+from spendsync.db.errors import database_unavailable
 from spendsync.jobs.models import WorkerHeartbeat
 
 logger = logging.getLogger("spendsync.jobs")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 APP_NAME = "spendsync"
 SYNC_QUEUE = "spendsync-syncs"
@@ -58,6 +63,20 @@ def worker_context() -> WorkerContext:
     if _context is None:
         raise RuntimeError("the job worker is not running in this process")
     return _context
+
+
+def database_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A step that only touches spendsync's database: it waits out a restart of that database
+    (tried again after 1 s, 2 s, 4 s, … about 8 minutes in all) instead of failing the
+    workflow. DBOS itself waits for its own system database the same way."""
+    return DBOS.step(
+        name=name,
+        retries_allowed=True,
+        max_attempts=10,
+        interval_seconds=1.0,
+        backoff_rate=2.0,
+        should_retry=database_unavailable,
+    )
 
 
 def executor_id(settings: Settings) -> str:

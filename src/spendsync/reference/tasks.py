@@ -8,7 +8,8 @@ from dbos import DBOS
 from dbos._error import DBOSMaxStepRetriesExceeded
 
 from spendsync.connectors.errors import Transient
-from spendsync.jobs.engine import PULL_WORKFLOW, worker_context
+from spendsync.db.errors import database_unavailable
+from spendsync.jobs.engine import PULL_WORKFLOW, database_step, worker_context
 from spendsync.reference import runner
 
 logger = logging.getLogger("spendsync.reference")
@@ -20,13 +21,13 @@ logger = logging.getLogger("spendsync.reference")
     max_attempts=6,
     interval_seconds=1.0,
     backoff_rate=2.0,
-    should_retry=lambda exc: isinstance(exc, Transient),
+    should_retry=lambda exc: isinstance(exc, Transient) or database_unavailable(exc),
 )
 def run_pull_step(pull_id: str) -> None:
     runner.run_pull(worker_context(), pull_id)
 
 
-@DBOS.step(name="spendsync.fail_pull")
+@database_step("spendsync.fail_pull")
 def fail_pull_step(pull_id: str, message: str) -> None:
     runner.fail_pull(worker_context(), pull_id, message)
 

@@ -14,7 +14,8 @@ from dbos import DBOS
 from dbos._error import DBOSMaxStepRetriesExceeded
 
 from spendsync.connectors.errors import Transient
-from spendsync.jobs.engine import SYNC_WORKFLOW, worker_context
+from spendsync.db.errors import database_unavailable
+from spendsync.jobs.engine import SYNC_WORKFLOW, database_step, worker_context
 from spendsync.syncs import runner
 from spendsync.webhooks.tasks import enqueue_delivery
 
@@ -22,10 +23,11 @@ logger = logging.getLogger("spendsync.syncs")
 
 
 def _is_transient(exc: BaseException) -> bool:
-    return isinstance(exc, Transient)
+    """The platform or our own database is away for now: the step is tried again later."""
+    return isinstance(exc, Transient) or database_unavailable(exc)
 
 
-@DBOS.step(name="spendsync.start_sync")
+@database_step("spendsync.start_sync")
 def start_sync_step(sync_id: str) -> list[list[str]]:
     return runner.start_sync(worker_context(), sync_id)
 
@@ -42,7 +44,7 @@ def push_batch_step(sync_id: str, row_ids: list[str]) -> None:
     runner.push_batch(worker_context(), sync_id, row_ids)
 
 
-@DBOS.step(name="spendsync.finish_sync")
+@database_step("spendsync.finish_sync")
 def finish_sync_step(sync_id: str) -> list[str]:
     return runner.finish_sync(worker_context().session_factory, sync_id)
 
@@ -65,6 +67,6 @@ def run_sync_workflow(sync_id: str) -> None:
         enqueue_delivery(delivery_id)
 
 
-@DBOS.step(name="spendsync.fail_batch")
+@database_step("spendsync.fail_batch")
 def fail_batch_step(sync_id: str, row_ids: list[str], message: str) -> None:
     runner.fail_batch(worker_context().session_factory, sync_id, row_ids, message)
