@@ -23,6 +23,7 @@ from spendsync.config import Settings
 from spendsync.connections.models import Connection
 from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.credentials import CredentialStore
+from spendsync.connectors.qbo.connector import QboLedger
 from spendsync.connectors.reference import RecordStatus, ReferenceDataType
 from spendsync.connectors.registry import open_ledger
 from spendsync.jobs import engine as jobs_engine
@@ -638,6 +639,19 @@ def test_suppliers_and_accounts_are_read_incrementally(
         everything = ledger.read(ReferenceDataType.SUPPLIERS, None)
         assert everything.complete is True
         assert len(everything.records) > 5
+    # Page by page (STARTPOSITION/MAXRESULTS), the same records.
+    with Session(engine) as session:
+        connection = session.get(Connection, company["connection"])
+        assert connection is not None
+        paged = QboLedger(connection, context, page_size=2)
+    with closing(paged):
+        assert paged.read(ReferenceDataType.SUPPLIERS, None).records == everything.records
+        accounts_paged = paged.read(ReferenceDataType.CHART_OF_ACCOUNTS, None).records
+    assert len(accounts_paged) == len(
+        QboBooks(uk_url, UK_REALM_ID).query(
+            "select * from Account where Active IN (true, false) MAXRESULTS 1000"
+        )
+    )
 
 
 def test_a_batch_replayed_after_a_crash_is_not_written_twice(
@@ -665,3 +679,35 @@ def test_a_batch_replayed_after_a_crash_is_not_written_twice(
     assert {p["Id"] for p in books.query("select * from Purchase")} == first
     for item in items:
         assert _posted(engine, company, item["id"]).platform_record_id in first
+
+
+@pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])
+def test_calls_stay_inside_ten_a_second(
+    settings: Settings,
+    engine: Engine,
+    worker: JobQueue,
+    new_key: Any,
+    throttled: bool,
+    violations: bool,
+) -> None:
+    # QBO's per-second limit, scaled down to 4 a second so a pull crosses it; the sandbox
+    # counts violations but serves them.
+    limits = RateLimits(
+        per_minute=None,
+        per_day=None,
+        app_per_minute=None,
+        per_second=4,
+        second_seconds=1.0,
+        concurrent=None,
+        enforce=False,
+    )
+    ours = {"qbo_calls_per_second": 3} if throttled else {"qbo_calls_per_second": 1000}
+    with (
+        running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
+        spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
+    ):
+        company = link_qbo(api, auth(new_key().key))
+        wait_for_pulls(api, company, 5)
+        counters = _counters(url)
+    assert counters["requestsTotal"] > 8
+    assert (counters["limitViolations"] > 0) is violations, counters

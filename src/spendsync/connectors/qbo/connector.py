@@ -159,8 +159,11 @@ class QboLedger:
 
     max_batch_size = MAX_BATCH
 
-    def __init__(self, connection: Connection, context: LedgerContext) -> None:
+    def __init__(
+        self, connection: Connection, context: LedgerContext, *, page_size: int = PAGE_SIZE
+    ) -> None:
         self._app = qbo_app_or_refuse(context)
+        self._page_size = min(page_size, PAGE_SIZE)
         self._credentials = CredentialStore(context, connection.id)
         settings = context.settings
         self._http = httpx.Client(
@@ -179,6 +182,7 @@ class QboLedger:
             context,
         )
         self._company_info: CompanyInformation | None = None
+        self._department_label = "Location"
         self._books: mapping.Books | None = None
         self._accounts: list[Json] | None = None
 
@@ -264,16 +268,16 @@ class QboLedger:
         while True:
             # QBO's query language, not SQL; literals are quoted by the callers.
             text = f"select {select} from {entity}{f' where {where}' if where else ''}"  # noqa: S608
-            text += f" STARTPOSITION {start} MAXRESULTS {PAGE_SIZE}"
+            text += f" STARTPOSITION {start} MAXRESULTS {self._page_size}"
             try:
                 payload = self._call("GET", "query", params={"query": text})
             except RecordValidation as exc:
                 raise NotSupported(f"QuickBooks refused to list {entity}: {exc}") from exc
             page = (payload.get("QueryResponse") or {}).get(entity) or []
             found += page
-            if len(page) < PAGE_SIZE:
+            if len(page) < self._page_size:
                 return found
-            start += PAGE_SIZE
+            start += self._page_size
 
     def _list(self, entity: str, since: datetime | None = None) -> list[Json]:
         """Active and inactive records (QBO lists only active ones unless asked)."""
@@ -298,6 +302,8 @@ class QboLedger:
             info = self._get(f"companyinfo/{realm}", "CompanyInfo")
             preferences = self._get("preferences", "Preferences")
             company = mapping.company_info_from_qbo(info, preferences)
+            accounting = preferences.get("AccountingInfoPrefs") or {}
+            self._department_label = str(accounting.get("DepartmentTerminology") or "Location")
             self._company_info = CompanyInformation(
                 company_name=company.company_name,
                 base_currency=company.base_currency,
@@ -348,11 +354,9 @@ class QboLedger:
             records = [mapping.tax_rate_from_qbo(code, rates) for code in self._list("TaxCode")]
         elif data_type is ReferenceDataType.TRACKING_CATEGORIES:
             complete = True  # the roots and has_children need the whole trees
-            preferences = self._get("preferences", "Preferences")
-            label = (preferences.get("AccountingInfoPrefs") or {}).get("DepartmentTerminology")
             records = list(
                 mapping.tracking_from_qbo(
-                    self._list("Class"), self._list("Department"), str(label or "Location")
+                    self._list("Class"), self._list("Department"), self._department_label
                 )
             )
         elif data_type is ReferenceDataType.SUPPLIERS:
