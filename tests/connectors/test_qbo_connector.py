@@ -711,3 +711,35 @@ def test_calls_stay_inside_ten_a_second(
         counters = _counters(url)
     assert counters["requestsTotal"] > 8
     assert (counters["limitViolations"] > 0) is violations, counters
+
+
+def test_a_foreign_currency_claim_goes_to_the_employees_vendor_in_that_currency(
+    uk_api: TestClient, new_key: Any, uk_url: str, engine: Engine
+) -> None:
+    company, ids = _ready(uk_api, new_key)
+    claims = [
+        {
+            "id": str(uuid.uuid4()),
+            "contactRef": {"id": ids["supplier:Alice Brown"]},
+            "issueDate": "2026-11-04",
+            "dueDate": "2026-11-18",
+            "currency": currency,
+            **({"currencyRate": "0.79"} if currency == "USD" else {}),
+            "lines": [{"netAmount": "30.00", "accountRef": {"id": ids["Travel"]}}],
+        }
+        for currency in ("USD", "GBP")
+    ]
+    done = _sync(uk_api, company, "reimbursable-expense-transactions", claims)
+    assert done["status"]["syncStatusCode"] == 2000, done
+    books = QboBooks(uk_url, UK_REALM_ID)
+    usd_vendor = books.find("Vendor", "Alice Brown (expenses, USD)")
+    gbp_vendor = books.find("Vendor", "Alice Brown (expenses)")
+    assert usd_vendor["CurrencyRef"]["value"] == "USD"
+    usd_bill = books.get(f"bill/{_posted(engine, company, claims[0]['id']).platform_record_id}")
+    assert usd_bill["Bill"]["VendorRef"]["value"] == usd_vendor["Id"]
+    assert (usd_bill["Bill"]["CurrencyRef"]["value"], usd_bill["Bill"]["ExchangeRate"]) == (
+        "USD",
+        0.79,
+    )
+    gbp_bill = books.get(f"bill/{_posted(engine, company, claims[1]['id']).platform_record_id}")
+    assert gbp_bill["Bill"]["VendorRef"]["value"] == gbp_vendor["Id"]
