@@ -159,6 +159,7 @@ def sandbox(
 class DemoPlatform(StrEnum):
     BEANCOUNT = "beancount"
     XERO = "xero"
+    QUICKBOOKS_ONLINE = "quickbooksonline"
 
 
 @app.command("demo")

@@ -119,3 +119,18 @@ def test_the_same_month_runs_on_the_xero_sandbox(tmp_path: Path) -> None:
     assert len(result.statuses) == 10
     assert set(result.statuses.values()) == {"Completed"}, output.getvalue()
     assert "not attached" not in output.getvalue()
+
+
+@pytest.mark.live
+def test_the_same_month_runs_on_the_quickbooks_online_sandbox(tmp_path: Path) -> None:
+    output = io.StringIO()
+    result = run_demo(
+        tmp_path / "demo",
+        "quickbooksonline",
+        console=Console(file=output, width=200),
+        today=dt.date(2026, 11, 25),
+    )
+    assert result.platform == "qhyg"
+    assert len(result.statuses) == 10
+    assert set(result.statuses.values()) == {"Completed"}, output.getvalue()
+    assert "not attached" not in output.getvalue()

@@ -99,9 +99,6 @@ def beancount(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
     )
 
 
-DEMO_XERO_APP = ("spendsync-demo", "spendsync-demo-secret")
-
-
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """An ASGI app (a platform sandbox) on a free loopback port, in a thread of this process."""
@@ -156,6 +153,76 @@ def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
         )
 
 
+QBO_CHART = DemoChart(
+    card="Company Card",
+    usd_card="USD Card",
+    bank="Current Account",
+    meals="Meals",
+    travel="Travel",
+    office="Office Expenses",
+    software="Software",
+    advertising="Advertising",
+    cashback="Card Cashback Rewards",
+    vat="20.0% S",
+    zero_rated="0.0% Z",
+    sales="Sales",
+    engineering="Engineering",
+    employee="Jane Cooper",
+    usd_supplier="GitHub Inc",
+)
+
+# What the demo month needs beyond the QBO sandbox's UK company, added through its control plane.
+QBO_DEMO_RECORDS: dict[str, list[dict[str, Any]]] = {
+    "Account": [
+        {"Name": "Advertising", "AccountType": "Expense"},
+        {"Name": "Card Cashback Rewards", "AccountType": "Other Income"},
+    ],
+    "Class": [{"Name": "Sales"}, {"Name": "Engineering"}],
+    "Vendor": [{"DisplayName": "GitHub Inc", "CurrencyRef": {"value": "USD"}}],
+    "Employee": [{"GivenName": "Jane", "FamilyName": "Cooper", "DisplayName": "Jane Cooper"}],
+}
+
+
+@contextmanager
+def quickbooksonline(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
+    """The QuickBooks Online sandbox's UK company (VAT, multicurrency), with the demo's app
+    registered, consent given at once, and the demo's accounts, classes and people added."""
+    import httpx
+
+    from spendsync.sandboxes.oauth import AppRegistration
+    from spendsync.sandboxes.qbo import QboSandboxConfig, create_app
+    from spendsync.sandboxes.qbo.seed import UK_REALM_ID
+
+    client_id, secret = DEMO_APP
+    app = AppRegistration(
+        client_id=client_id,
+        client_secret=secret,
+        redirect_uris=[f"{public_url}/link/callback/quickbooksonline"],
+        name="spendsync demo",
+    )
+    config = QboSandboxConfig(apps=[app], auto_consent=True, auto_consent_realm_id=UK_REALM_ID)
+    with serving(create_app(config)) as url:
+        seeded = httpx.post(
+            f"{url}/_control/seed",
+            json={"realmId": UK_REALM_ID, "entities": QBO_DEMO_RECORDS},
+            timeout=30,
+        )
+        seeded.raise_for_status()
+        yield DemoTarget(
+            platform_key="qhyg",
+            name="QuickBooks Online (sandbox)",
+            chart=QBO_CHART,
+            env={
+                "SPENDSYNC_QBO_CLIENT_ID": client_id,
+                "SPENDSYNC_QBO_CLIENT_SECRET": secret,
+                "SPENDSYNC_QBO_AUTHORIZE_URL": f"{url}/connect/oauth2",
+                "SPENDSYNC_QBO_TOKEN_URL": f"{url}/oauth2/v1/tokens/bearer",
+                "SPENDSYNC_QBO_REVOCATION_URL": f"{url}/v2/oauth2/tokens/revoke",
+                "SPENDSYNC_QBO_API_URL": f"{url}/v3",
+            },
+        )
+
+
 def free_port() -> int:
     import socket
 
@@ -168,4 +235,5 @@ PlatformSetup = Callable[[Path, str], AbstractContextManager[DemoTarget]]
 PLATFORMS: dict[str, PlatformSetup] = {
     "beancount": beancount,
     "xero": xero,
+    "quickbooksonline": quickbooksonline,
 }
