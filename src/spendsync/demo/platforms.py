@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spendsync.demo.month import DemoChart
+
+if TYPE_CHECKING:
+    from spendsync.sandboxes.oauth import AppRegistration
 
 
 @dataclass
@@ -123,33 +126,44 @@ def serving(app: Any) -> Iterator[str]:
 DEMO_APP = ("spendsync-demo", "spendsync-demo-secret")
 
 
-@contextmanager
-def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
-    """The Xero sandbox, with the demo's app registered and consent given at once."""
+def demo_app(public_url: str, callback_name: str) -> tuple[AppRegistration, dict[str, str]]:
+    """The demo's app for a sandbox to register, and the client settings that name it (under
+    the platform's prefix, e.g. ``SPENDSYNC_XERO_``: add it to the keys)."""
     from spendsync.sandboxes.oauth import AppRegistration
-    from spendsync.sandboxes.xero.app import XeroSandboxConfig, create_app
 
     client_id, secret = DEMO_APP
     app = AppRegistration(
         client_id=client_id,
         client_secret=secret,
-        redirect_uris=[f"{public_url}/link/callback/xero"],
+        redirect_uris=[f"{public_url}/link/callback/{callback_name}"],
         name="spendsync demo",
     )
+    return app, {"CLIENT_ID": client_id, "CLIENT_SECRET": secret}
+
+
+def _prefixed(prefix: str, env: dict[str, str]) -> dict[str, str]:
+    return {f"SPENDSYNC_{prefix}_{name}": value for name, value in env.items()}
+
+
+@contextmanager
+def xero(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
+    """The Xero sandbox, with the demo's app registered and consent given at once."""
+    from spendsync.sandboxes.xero.app import XeroSandboxConfig, create_app
+
+    app, client = demo_app(public_url, "xero")
     with serving(create_app(XeroSandboxConfig(apps=[app], auto_consent=True))) as url:
+        endpoints = {
+            "AUTHORIZE_URL": f"{url}/identity/connect/authorize",
+            "TOKEN_URL": f"{url}/connect/token",
+            "CONNECTIONS_URL": f"{url}/connections",
+            "REVOCATION_URL": f"{url}/connect/revocation",
+            "API_URL": f"{url}/api.xro/2.0",
+        }
         yield DemoTarget(
             platform_key="gbol",
             name="Xero (sandbox)",
             chart=XERO_CHART,
-            env={
-                "SPENDSYNC_XERO_CLIENT_ID": client_id,
-                "SPENDSYNC_XERO_CLIENT_SECRET": secret,
-                "SPENDSYNC_XERO_AUTHORIZE_URL": f"{url}/identity/connect/authorize",
-                "SPENDSYNC_XERO_TOKEN_URL": f"{url}/connect/token",
-                "SPENDSYNC_XERO_CONNECTIONS_URL": f"{url}/connections",
-                "SPENDSYNC_XERO_REVOCATION_URL": f"{url}/connect/revocation",
-                "SPENDSYNC_XERO_API_URL": f"{url}/api.xro/2.0",
-            },
+            env=_prefixed("XERO", {**client, **endpoints}),
         )
 
 
@@ -189,17 +203,10 @@ def quickbooksonline(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
     registered, consent given at once, and the demo's accounts, classes and people added."""
     import httpx
 
-    from spendsync.sandboxes.oauth import AppRegistration
     from spendsync.sandboxes.qbo import QboSandboxConfig, create_app
     from spendsync.sandboxes.qbo.seed import UK_REALM_ID
 
-    client_id, secret = DEMO_APP
-    app = AppRegistration(
-        client_id=client_id,
-        client_secret=secret,
-        redirect_uris=[f"{public_url}/link/callback/quickbooksonline"],
-        name="spendsync demo",
-    )
+    app, client = demo_app(public_url, "quickbooksonline")
     config = QboSandboxConfig(apps=[app], auto_consent=True, auto_consent_realm_id=UK_REALM_ID)
     with serving(create_app(config)) as url:
         seeded = httpx.post(
@@ -208,18 +215,17 @@ def quickbooksonline(data_dir: Path, public_url: str) -> Iterator[DemoTarget]:
             timeout=30,
         )
         seeded.raise_for_status()
+        endpoints = {
+            "AUTHORIZE_URL": f"{url}/connect/oauth2",
+            "TOKEN_URL": f"{url}/oauth2/v1/tokens/bearer",
+            "REVOCATION_URL": f"{url}/v2/oauth2/tokens/revoke",
+            "API_URL": f"{url}/v3",
+        }
         yield DemoTarget(
             platform_key="qhyg",
             name="QuickBooks Online (sandbox)",
             chart=QBO_CHART,
-            env={
-                "SPENDSYNC_QBO_CLIENT_ID": client_id,
-                "SPENDSYNC_QBO_CLIENT_SECRET": secret,
-                "SPENDSYNC_QBO_AUTHORIZE_URL": f"{url}/connect/oauth2",
-                "SPENDSYNC_QBO_TOKEN_URL": f"{url}/oauth2/v1/tokens/bearer",
-                "SPENDSYNC_QBO_REVOCATION_URL": f"{url}/v2/oauth2/tokens/revoke",
-                "SPENDSYNC_QBO_API_URL": f"{url}/v3",
-            },
+            env=_prefixed("QBO", {**client, **endpoints}),
         )
 
 
