@@ -731,6 +731,30 @@ def _lines(body: Record) -> list[Record]:
     return lines
 
 
+def _line_detail(line: Record, index: int, detail_type: str) -> tuple[Record, str]:
+    """A transaction line's ``DetailType`` must be ``detail_type`` and carry that detail
+    object; the detail and its element path for error messages."""
+    element = f"Line[{index}]"
+    if line.get("DetailType") != detail_type:
+        if line.get("DetailType") is None:
+            raise errors.required(f"{element}.DetailType")
+        raise errors.invalid_enum(f"{element}.DetailType", line.get("DetailType"))
+    detail = line.get(detail_type)
+    if not isinstance(detail, dict):
+        raise errors.required(f"{element}.{detail_type}")
+    return detail, f"{element}.{detail_type}"
+
+
+def _line_account(company: Company, detail: Record, prefix: str, context: TxnContext) -> Record:
+    """A line detail's required ``AccountRef``, in a currency the transaction may post to."""
+    account = resolve(
+        company, detail, "AccountRef", ("Account",), required=True, element=f"{prefix}.AccountRef"
+    )
+    assert account is not None
+    _require_account_currency(company, account, context, f"{prefix}.AccountRef")
+    return account
+
+
 def _number_lines(lines: list[Record]) -> None:
     for index, line in enumerate(lines, start=1):
         line["Id"] = str(index)
@@ -743,26 +767,8 @@ def _expense_lines(
     totals = LineTotals()
     lines = _lines(body)
     for index, line in enumerate(lines):
-        element = f"Line[{index}]"
-        detail_type = line.get("DetailType")
-        if detail_type is None:
-            raise errors.required(f"{element}.DetailType")
-        if detail_type != "AccountBasedExpenseLineDetail":
-            raise errors.invalid_enum(f"{element}.DetailType", detail_type)
-        detail = line.get("AccountBasedExpenseLineDetail")
-        if not isinstance(detail, dict):
-            raise errors.required(f"{element}.AccountBasedExpenseLineDetail")
-        prefix = f"{element}.AccountBasedExpenseLineDetail"
-        account = resolve(
-            company,
-            detail,
-            "AccountRef",
-            ("Account",),
-            required=True,
-            element=f"{prefix}.AccountRef",
-        )
-        assert account is not None
-        _require_account_currency(company, account, context, f"{prefix}.AccountRef")
+        detail, prefix = _line_detail(line, index, "AccountBasedExpenseLineDetail")
+        _line_account(company, detail, prefix, context)
         resolve(company, detail, "ClassRef", ("Class",), element=f"{prefix}.ClassRef")
         resolve(company, detail, "CustomerRef", ("Customer",), element=f"{prefix}.CustomerRef")
         _enum(
@@ -916,25 +922,9 @@ def validate_journal_entry(
     debits = credits = Decimal(0)
     for index, line in enumerate(lines):
         element = f"Line[{index}]"
-        if line.get("DetailType") != "JournalEntryLineDetail":
-            if line.get("DetailType") is None:
-                raise errors.required(f"{element}.DetailType")
-            raise errors.invalid_enum(f"{element}.DetailType", line.get("DetailType"))
-        detail = line.get("JournalEntryLineDetail")
-        if not isinstance(detail, dict):
-            raise errors.required(f"{element}.JournalEntryLineDetail")
-        prefix = f"{element}.JournalEntryLineDetail"
+        detail, prefix = _line_detail(line, index, "JournalEntryLineDetail")
         posting = _enum(detail, "PostingType", ("Debit", "Credit"), required=True)
-        account = resolve(
-            company,
-            detail,
-            "AccountRef",
-            ("Account",),
-            required=True,
-            element=f"{prefix}.AccountRef",
-        )
-        assert account is not None
-        _require_account_currency(company, account, context, f"{prefix}.AccountRef")
+        account = _line_account(company, detail, prefix, context)
         entity_type = _journal_entity(company, detail, prefix)
         required_party = {"Accounts Payable": "Vendor", "Accounts Receivable": "Customer"}.get(
             account["AccountType"]
@@ -988,25 +978,8 @@ def validate_deposit(
     totals = LineTotals()
     lines = _lines(body)
     for index, line in enumerate(lines):
-        element = f"Line[{index}]"
-        if line.get("DetailType") != "DepositLineDetail":
-            if line.get("DetailType") is None:
-                raise errors.required(f"{element}.DetailType")
-            raise errors.invalid_enum(f"{element}.DetailType", line.get("DetailType"))
-        detail = line.get("DepositLineDetail")
-        if not isinstance(detail, dict):
-            raise errors.required(f"{element}.DepositLineDetail")
-        prefix = f"{element}.DepositLineDetail"
-        line_account = resolve(
-            company,
-            detail,
-            "AccountRef",
-            ("Account",),
-            required=True,
-            element=f"{prefix}.AccountRef",
-        )
-        assert line_account is not None
-        _require_account_currency(company, line_account, context, f"{prefix}.AccountRef")
+        detail, prefix = _line_detail(line, index, "DepositLineDetail")
+        _line_account(company, detail, prefix, context)
         entity = resolve(company, detail, "Entity", NAME_LISTS, element=f"{prefix}.Entity")
         if entity is not None:
             detail["Entity"]["type"] = kind_of(company, detail["Entity"]["value"])
