@@ -1,0 +1,142 @@
+"""Benchmarks 1 and 2: one company's throughput against the platform's per-tenant limit, and
+against a hand-written one-transaction-per-call integration on the official SDK, alternating
+in one run on the same sandbox (each on its own organisation / app, so neither eats the other's
+budget; a platform minute of rest between rounds so each starts with an empty window)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spendsync_bench.handwritten import HandRun, QboHandWritten, XeroHandWritten
+from spendsync_bench.infra import (
+    HAND_CLIENT,
+    QBO_CLIENT,
+    XERO_CLIENT,
+    SandboxSpec,
+    link_company,
+    platform_env,
+    running_sandbox,
+    running_spendsync,
+)
+from spendsync_bench.push import PushRun, push_and_wait
+
+QBO_US_REALM = "9341453000000001"
+
+
+@dataclass(frozen=True)
+class Platform:
+    key: str  # "xero" | "qbo"
+    name: str
+    calls_per_minute: int
+    concurrent: int
+    items_per_call: int
+    latency: float  # sandbox seconds per call
+    jitter: float
+
+    @property
+    def theoretical_per_minute(self) -> int:
+        return self.calls_per_minute * self.items_per_call
+
+
+XERO = Platform("xero", "Xero", 60, 5, 50, latency=0.5, jitter=0.3)
+QBO = Platform("qbo", "QuickBooks Online", 500, 10, 30, latency=0.3, jitter=0.2)
+
+
+@dataclass(frozen=True)
+class ThroughputResult:
+    platform: Platform
+    scale: float
+    transactions: int
+    spendsync: list[PushRun]
+    hand: list[HandRun]
+    hand_transactions: int
+
+    def per_platform_minute(self, run: PushRun | HandRun) -> float:
+        """Transactions per *platform* minute (the sandbox's clock runs `scale` times faster)."""
+        return run.transactions / run.seconds * 60 / self.scale
+
+    def as_dict(self) -> dict[str, Any]:
+        best = [self.per_platform_minute(r) for r in self.spendsync]
+        hand = [self.per_platform_minute(r) for r in self.hand]
+        return {
+            "platform": self.platform.name,
+            "scale": self.scale,
+            "transactions": self.transactions,
+            "spendsync_tx_per_min": best,
+            "spendsync_seconds": [r.seconds for r in self.spendsync],
+            "calls": [r.calls for r in self.spendsync],
+            "violations": sum(r.violations for r in self.spendsync),
+            "too_many": sum(r.too_many for r in self.spendsync),
+            "theoretical": self.platform.theoretical_per_minute,
+            "hand_transactions": self.hand_transactions,
+            "hand_tx_per_min": hand,
+            "hand_retries": [r.retries for r in self.hand],
+        }
+
+
+def _spec(platform: Platform, scale: float) -> SandboxSpec:
+    # Xero's daily cap (5,000 calls) is left out: a hand-written run alone would exhaust it.
+    limits: dict[str, Any] = {"per_day": None} if platform.key == "xero" else {}
+    return SandboxSpec(platform.key, scale, platform.latency, platform.jitter, limits)
+
+
+def run_throughput(
+    platform: Platform,
+    scale: float,
+    sizes: list[int],
+    hand_size: int,
+    rounds: int,
+    workdir: Path,
+    log: Any = print,
+) -> list[ThroughputResult]:
+    """For each size: `rounds` alternations of spendsync then the hand-written integration
+    (the hand-written pushes `hand_size`, or nothing when 0)."""
+    spec = _spec(platform, scale)
+    results: list[ThroughputResult] = []
+    with running_sandbox(spec, workdir) as sandbox:
+        env = platform_env(sandbox)
+        with running_spendsync(workdir / f"spendsync-{platform.key}", env) as deployment:
+            callback = "xero" if platform.key == "xero" else "quickbooksonline"
+            sandbox.register_app(
+                XERO_CLIENT if platform.key == "xero" else QBO_CLIENT,
+                f"{deployment.api}/link/callback/{callback}",
+            )
+            sandbox.register_app(HAND_CLIENT, "http://127.0.0.1/callback")
+            hand: XeroHandWritten | QboHandWritten
+            if platform.key == "xero":
+                orgs = sandbox.control(
+                    "POST", "/xero/organisations", {"names": ["Bench spendsync", "Bench hand"]}
+                )
+                company = link_company(deployment, sandbox, "Bench", orgs[0]["tenantId"])
+                hand = XeroHandWritten(sandbox, orgs[1]["tenantId"])
+            else:
+                company = link_company(deployment, sandbox, "Bench", QBO_US_REALM)
+                hand = QboHandWritten(sandbox, QBO_US_REALM)
+            rest = spec.minute_seconds * 1.05
+            for size in sizes:
+                ours: list[PushRun] = []
+                theirs: list[HandRun] = []
+                for n in range(rounds):
+                    time.sleep(rest)
+                    run = push_and_wait(
+                        deployment, sandbox, company, size, min(50, platform.items_per_call)
+                    )
+                    ours.append(run)
+                    log(
+                        f"  {platform.name} spendsync {size}: {run.seconds:.1f}s, "
+                        f"{run.calls} calls, {run.violations} violations (round {n + 1})"
+                    )
+                    if hand_size:
+                        time.sleep(rest)
+                        done = hand.push(hand_size)
+                        theirs.append(done)
+                        log(
+                            f"  {platform.name} hand-written {hand_size}: {done.seconds:.1f}s, "
+                            f"{done.retries} 429s (round {n + 1})"
+                        )
+                results.append(ThroughputResult(platform, scale, size, ours, theirs, hand_size))
+                hand_size = 0  # the comparison is made once, at the first size
+    return results
