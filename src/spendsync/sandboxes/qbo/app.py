@@ -46,7 +46,7 @@ from spendsync.sandboxes.control import (
     SandboxClock,
     create_control_router,
 )
-from spendsync.sandboxes.oauth import AppRegistration
+from spendsync.sandboxes.oauth import AppRegistration, OAuthError, Unauthenticated
 from spendsync.sandboxes.qbo import errors, state
 from spendsync.sandboxes.qbo.errors import QboError
 from spendsync.sandboxes.qbo.oauth import (
@@ -54,8 +54,6 @@ from spendsync.sandboxes.qbo.oauth import (
     ConsentSettings,
     IdentityService,
     IdentitySettings,
-    OAuthError,
-    Unauthenticated,
     create_identity_router,
 )
 from spendsync.sandboxes.qbo.seed import UK_REALM_ID, US_REALM_ID, apply_seed, demo_companies

@@ -23,11 +23,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from spendsync.sandboxes.control import SandboxClock
-from spendsync.sandboxes.oauth import AppRegistration, client_credentials, read_form, with_query
+from spendsync.sandboxes.oauth import (
+    AppRegistration,
+    AuthorizeErrors,
+    OAuthError,
+    Unauthenticated,
+    check_authorize_request,
+    client_credentials,
+    hidden_inputs,
+    read_form_fields,
+    redirect_to_client,
+    token_endpoint,
+)
 
 ACCOUNTING_SCOPE = "com.intuit.quickbooks.accounting"
 KNOWN_SCOPES = frozenset(
@@ -59,23 +70,6 @@ class ConsentSettings(BaseModel):
 
     auto: bool = False
     realm_id: str | None = None
-
-
-class OAuthError(Exception):
-    """An RFC 6749 error from the token endpoint."""
-
-    def __init__(self, error: str, status_code: int = 400) -> None:
-        super().__init__(error)
-        self.error = error
-        self.status_code = status_code
-
-
-class Unauthenticated(Exception):
-    """A Bearer token that is missing, unknown, revoked or expired."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 @dataclass
@@ -282,44 +276,26 @@ def _unsigned_id_token(grant: Grant, now: float) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-def _error_page(message: str) -> HTMLResponse:
-    return HTMLResponse(
-        "<!doctype html><title>QuickBooks sandbox - error</title><h1>Something went wrong</h1>"
-        f"<p id='error'>{html.escape(message)}</p>",
-        status_code=400,
-    )
+AUTHORIZE_ERRORS = AuthorizeErrors(
+    title="QuickBooks sandbox - error",
+    heading="Something went wrong",
+    unknown_client="invalid_client: unknown client_id",
+    unregistered_redirect_uri="The redirect_uri is not registered for this app",
+)
 
 
 def create_identity_router(identity: IdentityService) -> APIRouter:
     router = APIRouter(tags=["identity"])
 
     def check(params: dict[str, str]) -> tuple[AppRegistration, str] | Response:
-        app = identity.apps.get(params.get("client_id", ""))
-        if app is None:
-            return _error_page("invalid_client: unknown client_id")
-        redirect_uri = params.get("redirect_uri", "")
-        if redirect_uri not in app.redirect_uris:
-            return _error_page("The redirect_uri is not registered for this app")
-        state = {"state": params["state"]} if params.get("state") else {}
-        if params.get("response_type") != "code":
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "unsupported_response_type", **state}), 302
-            )
-        scopes = params.get("scope", "").split()
-        if not scopes or any(scope not in KNOWN_SCOPES for scope in scopes):
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "invalid_scope", **state}), 302
-            )
-        return app, redirect_uri
+        """The shared authorize checks; Intuit adds none (no PKCE for confidential apps)."""
+        return check_authorize_request(params, identity.apps, KNOWN_SCOPES, AUTHORIZE_ERRORS)
 
     def grant(params: dict[str, str], redirect_uri: str, realm_id: str) -> Response:
         code = identity.issue_code(
             params["client_id"], redirect_uri, tuple(params.get("scope", "").split()), realm_id
         )
-        answer = {"code": code, "realmId": realm_id}
-        if params.get("state"):
-            answer["state"] = params["state"]
-        return RedirectResponse(with_query(redirect_uri, answer), status_code=302)
+        return redirect_to_client(redirect_uri, params, {"code": code, "realmId": realm_id})
 
     @router.get(AUTHORIZE_PATH, response_model=None)
     def authorize(request: Request) -> Response:
@@ -331,12 +307,9 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
         if identity.consent.auto:
             realm_id = identity.default_realm()
             if realm_id is None:
-                return _error_page("No company to connect")
+                return AUTHORIZE_ERRORS.page("No company to connect")
             return grant(params, redirect_uri, realm_id)
-        hidden = "".join(
-            f"<input type='hidden' name='{html.escape(k)}' value='{html.escape(v)}'>"
-            for k, v in params.items()
-        )
+        hidden = hidden_inputs(params)
         companies = "".join(
             f"<li><label><input type='radio' name='realmId' value='{html.escape(realm)}'"
             f"{' checked' if index == 0 else ''}> {html.escape(name)}</label></li>"
@@ -353,7 +326,7 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
 
     @router.post(AUTHORIZE_PATH, response_model=None)
     async def consent(request: Request) -> Response:
-        form = {key: values[0] for key, values in (await read_form(request)).items()}
+        form = await read_form_fields(request)
         decision = form.pop("decision", "allow")
         realm_id = form.pop("realmId", "")
         checked = check(form)
@@ -361,31 +334,20 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
             return checked
         _, redirect_uri = checked
         if decision != "allow":
-            state = {"state": form["state"]} if form.get("state") else {}
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "access_denied", **state}), 302
-            )
+            return redirect_to_client(redirect_uri, form, {"error": "access_denied"})
         if realm_id not in identity.companies():
-            return _error_page("Choose a company")
+            return AUTHORIZE_ERRORS.page("Choose a company")
         return grant(form, redirect_uri, realm_id)
 
     @router.post(TOKEN_PATH, response_model=None)
     async def token(request: Request) -> Response:
-        form = {key: values[0] for key, values in (await read_form(request)).items()}
-        client_id, client_secret = client_credentials(request, form)
-        try:
-            grant_type = form.get("grant_type")
-            if grant_type == "authorization_code":
-                body = identity.exchange_code(
-                    client_id, client_secret, form.get("code"), form.get("redirect_uri")
-                )
-            elif grant_type == "refresh_token":
-                body = identity.refresh(client_id, client_secret, form.get("refresh_token"))
-            else:
-                raise OAuthError("unsupported_grant_type")
-        except OAuthError as error:
-            return JSONResponse({"error": error.error}, status_code=error.status_code)
-        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return await token_endpoint(
+            request,
+            exchange_code=lambda client_id, client_secret, form: identity.exchange_code(
+                client_id, client_secret, form.get("code"), form.get("redirect_uri")
+            ),
+            refresh=identity.refresh,
+        )
 
     @router.post(REVOKE_PATH, response_model=None)
     async def revoke(request: Request) -> Response:
@@ -399,13 +361,13 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
                 token_value = None
             form: dict[str, str] = {}
         else:
-            form = {key: values[0] for key, values in (await read_form(request)).items()}
+            form = await read_form_fields(request)
             token_value = form.get("token")
         client_id, client_secret = client_credentials(request, form)
         try:
             identity.revoke(client_id, client_secret, token_value)
         except OAuthError as error:
-            return JSONResponse({"error": error.error}, status_code=error.status_code)
+            return error.response()
         return Response(status_code=200)
 
     return router

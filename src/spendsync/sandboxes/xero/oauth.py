@@ -25,11 +25,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from spendsync.sandboxes.control import SandboxClock
-from spendsync.sandboxes.oauth import AppRegistration, client_credentials, read_form, with_query
+from spendsync.sandboxes.oauth import (
+    AppRegistration,
+    AuthorizeErrors,
+    OAuthError,
+    Unauthenticated,
+    check_authorize_request,
+    client_credentials,
+    hidden_inputs,
+    read_form,
+    read_form_fields,
+    redirect_to_client,
+    token_endpoint,
+)
 from spendsync.sandboxes.xero.errors import problem
 
 KNOWN_SCOPES = frozenset(
@@ -81,22 +93,6 @@ class ConsentSettings(BaseModel):
 
     auto: bool = False
     tenant_ids: list[str] | None = None
-
-
-class OAuthError(Exception):
-    """An RFC 6749 error from the token endpoint (400 ``{"error": …}``)."""
-
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-class Unauthenticated(Exception):
-    """A Bearer token that is missing, unknown or expired; ``detail`` is Xero's Detail text."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
 
 
 @dataclass
@@ -440,41 +436,26 @@ def unauthorized(detail: str) -> JSONResponse:
     return JSONResponse(problem(401, "Unauthorized", detail), status_code=401)
 
 
-def _error_page(message: str) -> HTMLResponse:
-    return HTMLResponse(
-        f"<!doctype html><title>Xero sandbox - error</title><h1>Sorry, something went wrong"
-        f"</h1><p id='error'>{html.escape(message)}</p>",
-        status_code=400,
-    )
+AUTHORIZE_ERRORS = AuthorizeErrors(
+    title="Xero sandbox - error",
+    heading="Sorry, something went wrong",
+    unknown_client="unauthorized_client: Unknown client or client not enabled",
+    unregistered_redirect_uri="Invalid redirect_uri",
+)
 
 
 def create_identity_router(identity: IdentityService) -> APIRouter:
     router = APIRouter(tags=["identity"])
 
     def check_request(params: dict[str, str]) -> tuple[AppRegistration, str] | Response:
-        """Validate an authorize request; errors before redirect_uri is trusted are pages."""
-        app = identity.apps.get(params.get("client_id", ""))
-        if app is None:
-            return _error_page("unauthorized_client: Unknown client or client not enabled")
-        redirect_uri = params.get("redirect_uri", "")
-        if redirect_uri not in app.redirect_uris:
-            return _error_page("Invalid redirect_uri")
-        state = {"state": params["state"]} if params.get("state") else {}
-        if params.get("response_type") != "code":
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "unsupported_response_type", **state}), 302
-            )
-        scopes = params.get("scope", "").split()
-        if not scopes or any(scope not in KNOWN_SCOPES for scope in scopes):
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "invalid_scope", **state}), 302
-            )
+        """The shared authorize checks, then Xero's: a PKCE method must be S256 or plain."""
+        checked = check_authorize_request(params, identity.apps, KNOWN_SCOPES, AUTHORIZE_ERRORS)
+        if isinstance(checked, Response):
+            return checked
         method = params.get("code_challenge_method")
         if params.get("code_challenge") and method not in (None, "", "S256", "plain"):
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "invalid_request", **state}), 302
-            )
-        return app, redirect_uri
+            return redirect_to_client(checked[1], params, {"error": "invalid_request"})
+        return checked
 
     def grant(params: dict[str, str], redirect_uri: str, tenant_ids: list[str]) -> Response:
         code = identity.issue_code(
@@ -487,10 +468,9 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
             if params.get("code_challenge")
             else None,
         )
-        answer = {"code": code, "scope": params.get("scope", "")}
-        if params.get("state"):
-            answer["state"] = params["state"]
-        return RedirectResponse(with_query(redirect_uri, answer), status_code=302)
+        return redirect_to_client(
+            redirect_uri, params, {"code": code, "scope": params.get("scope", "")}
+        )
 
     @router.get("/identity/connect/authorize", response_model=None)
     def authorize(request: Request) -> Response:
@@ -501,10 +481,7 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
         app, redirect_uri = checked
         if identity.consent.auto:
             return grant(params, redirect_uri, identity.default_tenants())
-        hidden = "".join(
-            f"<input type='hidden' name='{html.escape(key)}' value='{html.escape(value)}'>"
-            for key, value in params.items()
-        )
+        hidden = hidden_inputs(params)
         organisations = "".join(
             f"<li><label><input type='checkbox' name='tenant' value='{html.escape(tenant_id)}'"
             f"{' checked' if index == 0 else ''}> {html.escape(name)}</label></li>"
@@ -532,47 +509,36 @@ def create_identity_router(identity: IdentityService) -> APIRouter:
         if isinstance(checked, Response):
             return checked
         _, redirect_uri = checked
-        state = {"state": params["state"]} if params.get("state") else {}
         if form.get("decision", ["allow"])[0] != "allow":
-            return RedirectResponse(
-                with_query(redirect_uri, {"error": "access_denied", **state}), 302
-            )
+            return redirect_to_client(redirect_uri, params, {"error": "access_denied"})
         known = identity.organisations()
         tenants = [tenant for tenant in form.get("tenant", []) if tenant in known]
         if not tenants:
-            return _error_page("Select at least one organisation")
+            return AUTHORIZE_ERRORS.page("Select at least one organisation")
         return grant(params, redirect_uri, tenants)
 
     @router.post("/connect/token", response_model=None)
     async def token(request: Request) -> Response:
-        form = {key: values[0] for key, values in (await read_form(request)).items()}
-        client_id, client_secret = client_credentials(request, form)
-        try:
-            grant_type = form.get("grant_type")
-            if grant_type == "authorization_code":
-                body = identity.exchange_code(
-                    client_id,
-                    client_secret,
-                    form.get("code"),
-                    form.get("redirect_uri"),
-                    form.get("code_verifier"),
-                )
-            elif grant_type == "refresh_token":
-                body = identity.refresh(client_id, client_secret, form.get("refresh_token"))
-            else:
-                raise OAuthError("unsupported_grant_type")
-        except OAuthError as error:
-            return JSONResponse({"error": error.error}, status_code=400)
-        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return await token_endpoint(
+            request,
+            exchange_code=lambda client_id, client_secret, form: identity.exchange_code(
+                client_id,
+                client_secret,
+                form.get("code"),
+                form.get("redirect_uri"),
+                form.get("code_verifier"),
+            ),
+            refresh=identity.refresh,
+        )
 
     @router.post("/connect/revocation", response_model=None)
     async def revocation(request: Request) -> Response:
-        form = {key: values[0] for key, values in (await read_form(request)).items()}
+        form = await read_form_fields(request)
         client_id, client_secret = client_credentials(request, form)
         try:
             identity.revoke(client_id, client_secret, form.get("token"))
         except OAuthError as error:
-            return JSONResponse({"error": error.error}, status_code=400)
+            return error.response()
         return Response(status_code=200)
 
     @router.get("/connections", response_model=None)
