@@ -32,20 +32,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
-from spendsync.sandboxes.control import (
-    ControlPlane,
-    Fault,
-    Latency,
-    RateLimits,
-    SandboxClock,
-    create_control_router,
-)
+from spendsync.sandboxes.control import ControlPlane, Fault, Latency, RateLimits, SandboxClock
+from spendsync.sandboxes.instance import SandboxInstance, create_sandbox_app, serve_app
+from spendsync.sandboxes.instance import sandbox_of as sandbox_of_kind
 from spendsync.sandboxes.oauth import AppRegistration, OAuthError, Unauthenticated
 from spendsync.sandboxes.qbo import errors, state
 from spendsync.sandboxes.qbo.errors import QboError
@@ -109,30 +103,22 @@ class DirectToken(BaseModel):
     scope: str = f"{ACCOUNTING_SCOPE} openid"
 
 
-class QboSandbox:
+class QboSandbox(SandboxInstance[state.QboBackend, IdentityService]):
     """One sandbox instance: companies, identity and control plane (the control hooks, too)."""
 
     def __init__(self, config: QboSandboxConfig) -> None:
         self.config = config
-        self.plane = ControlPlane(
+        plane = ControlPlane(
             SandboxClock(config.clock_scale), config.limits, config.fault_seed, config.latency
         )
-        self.backend = state.QboBackend(demo_companies if config.seed_demo_data else list)
-        self.identity = IdentityService(
-            clock=self.plane.clock,
-            settings=config.identity,
-            companies=self.backend.company_names,
+        backend = state.QboBackend(demo_companies if config.seed_demo_data else list)
+        identity = IdentityService(
+            clock=plane.clock, settings=config.identity, companies=backend.company_names
         )
-        self.reset()
-
-    @property
-    def clock(self) -> SandboxClock:
-        return self.plane.clock
+        super().__init__(plane, backend, identity, config.apps)
 
     def reset(self) -> None:
-        self.backend.reset()
-        self.identity.reset_grants()
-        self.identity.apps = {app.client_id: app.model_copy() for app in self.config.apps}
+        super().reset()
         self.identity.consent = ConsentSettings(
             auto=self.config.auto_consent, realm_id=self.config.auto_consent_realm_id
         )
@@ -604,20 +590,17 @@ def _register_qbo_control_routes(app: FastAPI, sandbox: QboSandbox) -> None:
 def create_app(config: QboSandboxConfig | None = None) -> FastAPI:
     """Build a sandbox app; each call has its own independent state."""
     sandbox = QboSandbox(config or QboSandboxConfig())
-    app = FastAPI(
+    app = create_sandbox_app(
+        sandbox,
         title="spendsync QuickBooks Online sandbox",
         description="Local emulator of QuickBooks Online's Accounting API v3 and Intuit OAuth.",
-        docs_url="/docs",
-        redoc_url=None,
     )
-    app.state.sandbox = sandbox
 
     @app.exception_handler(QboError)
     async def qbo_error(request: Request, error: QboError) -> Response:
         realm = getattr(request.state, "realm_id", None)
         return _fault(sandbox, error, sandbox.backend.company(realm) if realm else None)
 
-    app.include_router(create_control_router(sandbox.plane, sandbox))
     _register_qbo_control_routes(app, sandbox)
     app.include_router(create_identity_router(sandbox.identity))
     _register_routes(app, sandbox)
@@ -628,16 +611,12 @@ def create_app(config: QboSandboxConfig | None = None) -> FastAPI:
 
 def sandbox_of(app: FastAPI) -> QboSandbox:
     """The sandbox behind an app, for tests that steer it in-process."""
-    sandbox = app.state.sandbox
-    assert isinstance(sandbox, QboSandbox)
-    return sandbox
+    return sandbox_of_kind(app, QboSandbox)
 
 
 def serve(host: str, port: int, config: QboSandboxConfig) -> None:
     """Run the sandbox with uvicorn until interrupted (``spendsync sandbox quickbooksonline``)."""
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_level="info", timeout_graceful_shutdown=2
-    )
+    serve_app(create_app(config), host, port)
 
 
 __all__ = [

@@ -25,19 +25,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
-from spendsync.sandboxes.control import (
-    ControlPlane,
-    Fault,
-    Latency,
-    RateLimits,
-    SandboxClock,
-    create_control_router,
-)
+from spendsync.sandboxes.control import ControlPlane, Fault, Latency, RateLimits, SandboxClock
+from spendsync.sandboxes.instance import SandboxInstance, create_sandbox_app, serve_app
+from spendsync.sandboxes.instance import sandbox_of as sandbox_of_kind
 from spendsync.sandboxes.xero import state
 from spendsync.sandboxes.xero.dates import ms_envelope_datetime, parse_timestamp
 from spendsync.sandboxes.xero.errors import (
@@ -129,30 +123,22 @@ class DirectToken(BaseModel):
     )
 
 
-class XeroSandbox:
+class XeroSandbox(SandboxInstance[state.XeroBackend, IdentityService]):
     """One sandbox instance: books, identity and control plane (the control hooks, too)."""
 
     def __init__(self, config: XeroSandboxConfig) -> None:
         self.config = config
-        self.plane = ControlPlane(
+        plane = ControlPlane(
             SandboxClock(config.clock_scale), config.rate_limits, config.fault_seed, config.latency
         )
-        self.backend = state.XeroBackend(demo_tenants if config.seed_demo_data else list)
-        self.identity = IdentityService(
-            clock=self.plane.clock,
-            settings=config.identity,
-            organisations=self.backend.organisation_names,
+        backend = state.XeroBackend(demo_tenants if config.seed_demo_data else list)
+        identity = IdentityService(
+            clock=plane.clock, settings=config.identity, organisations=backend.organisation_names
         )
-        self.reset()
-
-    @property
-    def clock(self) -> SandboxClock:
-        return self.plane.clock
+        super().__init__(plane, backend, identity, config.apps)
 
     def reset(self) -> None:
-        self.backend.reset()
-        self.identity.reset_grants()
-        self.identity.apps = {app.client_id: app.model_copy() for app in self.config.apps}
+        super().reset()
         self.identity.consent = ConsentSettings(
             auto=self.config.auto_consent, tenant_ids=self.config.auto_consent_tenant_ids
         )
@@ -719,19 +705,16 @@ def _register_xero_control_routes(app: FastAPI, sandbox: XeroSandbox) -> None:
 def create_app(config: XeroSandboxConfig | None = None) -> FastAPI:
     """Build a sandbox app; each call has its own independent state."""
     sandbox = XeroSandbox(config or XeroSandboxConfig())
-    app = FastAPI(
+    app = create_sandbox_app(
+        sandbox,
         title="spendsync Xero sandbox",
         description="Local emulator of Xero's Accounting API 2.0 and OAuth 2.0 identity.",
-        docs_url="/docs",
-        redoc_url=None,
     )
-    app.state.sandbox = sandbox
 
     @app.exception_handler(XeroError)
     async def xero_error(request: Request, error: XeroError) -> Response:
         return _error_response(error)
 
-    app.include_router(create_control_router(sandbox.plane, sandbox))
     _register_xero_control_routes(app, sandbox)
     app.include_router(create_identity_router(sandbox.identity))
     _register_reference_routes(app, sandbox)
@@ -744,16 +727,12 @@ def create_app(config: XeroSandboxConfig | None = None) -> FastAPI:
 
 def sandbox_of(app: FastAPI) -> XeroSandbox:
     """The sandbox behind an app, for tests that steer it in-process."""
-    sandbox = app.state.sandbox
-    assert isinstance(sandbox, XeroSandbox)
-    return sandbox
+    return sandbox_of_kind(app, XeroSandbox)
 
 
 def serve(host: str, port: int, config: XeroSandboxConfig) -> None:
     """Run the sandbox with uvicorn until interrupted (the CLI's ``sandbox xero`` command)."""
-    uvicorn.run(
-        create_app(config), host=host, port=port, log_level="info", timeout_graceful_shutdown=2
-    )
+    serve_app(create_app(config), host, port)
 
 
 __all__ = [
