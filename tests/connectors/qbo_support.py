@@ -4,7 +4,6 @@ connection's linkUrl (with the `realmId` Intuit adds to the callback)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,21 +11,19 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
-import uvicorn
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from spendsync.app import create_app
 from spendsync.config import Settings
-from spendsync.jobs import engine as jobs_engine
+from spendsync.demo.platforms import serving
 from spendsync.jobs.engine import JobQueue
 from spendsync.sandboxes.oauth import AppRegistration
 from spendsync.sandboxes.qbo import QboSandboxConfig
 from spendsync.sandboxes.qbo import create_app as create_sandbox
 from spendsync.sandboxes.qbo.seed import UK_REALM_ID, US_REALM_ID
 from tests.conftest import PUBLIC_URL
-from tests.live_server import free_port
+from tests.connectors.platform_settings import spendsync_for_platform
 
 QBO_CLIENT_ID = "spendsync-qbo-test-app"
 QBO_CLIENT_SECRET = "qbo-test-secret"
@@ -61,21 +58,8 @@ def running_qbo_sandbox(realm_id: str = UK_REALM_ID, **overrides: Any) -> Iterat
         auto_consent_realm_id=realm_id,
         **overrides,
     )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_sandbox(config), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_sandbox(config)) as url:
+        yield url
 
 
 def qbo_settings(sandbox_url: str, **extra: Any) -> dict[str, Any]:
@@ -98,16 +82,10 @@ def spendsync_on_qbo(
     settings: Settings, engine: Engine, worker: JobQueue, sandbox_url: str, **extra: Any
 ) -> Iterator[TestClient]:
     """spendsync's API (and this process's worker) configured for the sandbox's QBO app."""
-    qbo = qbo_settings(sandbox_url, **extra)
-    context = jobs_engine.worker_context()
-    original = context.settings
-    object.__setattr__(context, "settings", original.model_copy(update=qbo))
-    try:
-        app = create_app(settings.model_copy(update=qbo), engine, worker)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield client
-    finally:
-        object.__setattr__(context, "settings", original)
+    with spendsync_for_platform(
+        settings, engine, worker, qbo_settings(sandbox_url, **extra)
+    ) as client:
+        yield client
 
 
 def link_qbo(api: TestClient, headers: dict[str, str], name: str = "Demo") -> dict[str, Any]:

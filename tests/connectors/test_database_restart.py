@@ -13,10 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +23,8 @@ from spendsync.config import Settings
 from spendsync.db import migrate
 from spendsync.jobs.engine import migrate_jobs_database
 from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.connectors.processes import as_env, card_payment
+from tests.connectors.xero_support import XeroBooks, slow_bank_transaction_writes, xero_settings
 from tests.live_server import free_port, running_server
 
 pytestmark = pytest.mark.live
@@ -125,19 +125,14 @@ def test_postgres_restart_mid_run(
             "redirect_uris": [f"{public}/link/callback/xero"],
         },
     ).raise_for_status()
-    env = {
-        "SPENDSYNC_JOBS_DATABASE_URL": url,
-        "SPENDSYNC_SECRET_KEY": settings.secret_key.get_secret_value()
-        if settings.secret_key
-        else "",
-        "SPENDSYNC_XERO_CLIENT_ID": CLIENT_ID,
-        "SPENDSYNC_XERO_CLIENT_SECRET": CLIENT_SECRET,
-        "SPENDSYNC_XERO_AUTHORIZE_URL": f"{sandbox_url}/identity/connect/authorize",
-        "SPENDSYNC_XERO_TOKEN_URL": f"{sandbox_url}/connect/token",
-        "SPENDSYNC_XERO_CONNECTIONS_URL": f"{sandbox_url}/connections",
-        "SPENDSYNC_XERO_API_URL": f"{sandbox_url}/api.xro/2.0",
-        "SPENDSYNC_QUEUE_POLLING_INTERVAL_SECONDS": "0.1",
-    }
+    env = as_env(
+        {
+            "jobs_database_url": url,
+            "secret_key": settings.secret_key or "",
+            **xero_settings(sandbox_url),
+            "queue_polling_interval_seconds": 0.1,
+        }
+    )
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     key_out = subprocess.run(
@@ -176,15 +171,7 @@ def test_postgres_restart_mid_run(
             ]
         }
         # Writes to Xero take a while, so syncs are still running when the database goes.
-        httpx.post(
-            f"{sandbox_url}/_control/faults",
-            json={
-                "method": "PUT",
-                "path": "/api.xro/2.0/BankTransactions",
-                "fault": {"kind": "slow", "delay_seconds": 1.0},
-                "probability": 1.0,
-            },
-        ).raise_for_status()
+        slow_bank_transaction_writes(sandbox_url, 1.0)
         base = f"/companies/{company['id']}/sync/expenses"
         syncs, amounts = [], []
         for batch in range(4):
@@ -192,22 +179,7 @@ def test_postgres_restart_mid_run(
             for n in range(10):
                 amount = 1 + batch * 10 + n
                 amounts.append(amount)
-                items.append(
-                    {
-                        "id": str(uuid.uuid4()),
-                        "type": "Payment",
-                        "issueDate": "2026-11-05",
-                        "currency": "GBP",
-                        "merchantName": "Pret A Manger",
-                        "bankAccountRef": {"id": accounts["Company Card"]},
-                        "lines": [
-                            {
-                                "netAmount": amount,
-                                "accountRef": {"id": accounts["Travel - National"]},
-                            }
-                        ],
-                    }
-                )
+                items.append(card_payment(accounts, net_amount=amount))
             response = client.post(f"{base}/expense-transactions", json=items)
             assert response.status_code == 200, response.text
             syncs.append(response.json()["syncId"])
@@ -236,14 +208,6 @@ def test_postgres_restart_mid_run(
                 assert time.monotonic() < deadline, status.text
                 time.sleep(0.5)
             assert status.json()["syncStatusCode"] == 2000, status.json()
-        token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID})
         tenant = client.get(f"/companies/{company['id']}/data/info").json()["accountingPlatformRef"]
-        books: list[dict[str, Any]] = httpx.get(
-            f"{sandbox_url}/api.xro/2.0/BankTransactions",
-            headers={
-                "Authorization": f"Bearer {token.json()['access_token']}",
-                "xero-tenant-id": tenant,
-                "Accept": "application/json",
-            },
-        ).json()["BankTransactions"]
+        books = XeroBooks(sandbox_url, tenant).get("BankTransactions")
         assert sorted(int(t["Total"]) for t in books) == sorted(amounts)  # each exactly once

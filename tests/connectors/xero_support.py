@@ -1,5 +1,6 @@
-"""Running spendsync against the Xero sandbox: settings for the sandbox's app, and the real
-OAuth redirect flow from a connection's linkUrl."""
+"""Running spendsync against the Xero sandbox: settings for the sandbox's app, the real OAuth
+redirect flow from a connection's linkUrl, and the organisation's books read back through the
+sandbox's own Xero API."""
 
 from __future__ import annotations
 
@@ -13,12 +14,24 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from spendsync.app import create_app
 from spendsync.config import Settings
-from spendsync.jobs import engine as jobs_engine
 from spendsync.jobs.engine import JobQueue
 from tests.conftest import PUBLIC_URL
 from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET
+from tests.connectors.platform_settings import spendsync_for_platform
+
+
+def xero_settings(sandbox_url: str, client_id: str = CLIENT_ID) -> dict[str, Any]:
+    """spendsync's settings (by field name) for the sandbox's Xero app `client_id`."""
+    return {
+        "xero_client_id": client_id,
+        "xero_client_secret": SecretStr(CLIENT_SECRET),
+        "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
+        "xero_token_url": f"{sandbox_url}/connect/token",
+        "xero_connections_url": f"{sandbox_url}/connections",
+        "xero_revocation_url": f"{sandbox_url}/connect/revocation",
+        "xero_api_url": f"{sandbox_url}/api.xro/2.0",
+    }
 
 
 @contextmanager
@@ -27,13 +40,7 @@ def spendsync_on(
 ) -> Iterator[TestClient]:
     """spendsync's API (and this process's worker) configured for the sandbox's Xero app."""
     xero: dict[str, Any] = {
-        "xero_client_id": CLIENT_ID,
-        "xero_client_secret": SecretStr(CLIENT_SECRET),
-        "xero_authorize_url": f"{sandbox_url}/identity/connect/authorize",
-        "xero_token_url": f"{sandbox_url}/connect/token",
-        "xero_connections_url": f"{sandbox_url}/connections",
-        "xero_revocation_url": f"{sandbox_url}/connect/revocation",
-        "xero_api_url": f"{sandbox_url}/api.xro/2.0",
+        **xero_settings(sandbox_url),
         # Every sandbox seeds the same tenant ids, and this process's throttle counts calls
         # per tenant across tests; each test has a fresh sandbox, so only the tests about
         # limits keep Xero's.
@@ -41,16 +48,8 @@ def spendsync_on(
         "xero_calls_per_day": 1_000_000,
         **extra,
     }
-    context = jobs_engine.worker_context()
-    original = context.settings
-    # The worker opens connectors with its own settings: give it the same Xero app.
-    object.__setattr__(context, "settings", original.model_copy(update=xero))
-    try:
-        app = create_app(settings.model_copy(update=xero), engine, worker)
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield client
-    finally:
-        object.__setattr__(context, "settings", original)
+    with spendsync_for_platform(settings, engine, worker, xero) as client:
+        yield client
 
 
 def link(api: TestClient, headers: dict[str, str]) -> dict[str, Any]:
@@ -72,3 +71,45 @@ def link(api: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     linked = api.get(f"/companies/{company['id']}/connections/{conn['id']}", headers=headers).json()
     assert linked["status"] == "Linked"
     return {"id": company["id"], "headers": headers, "connection": conn["id"]}
+
+
+def slow_bank_transaction_writes(sandbox_url: str, delay_seconds: float) -> None:
+    """Every bank transaction written to the sandbox from now on takes `delay_seconds`."""
+    httpx.post(
+        f"{sandbox_url}/_control/faults",
+        json={
+            "method": "PUT",
+            "path": "/api.xro/2.0/BankTransactions",
+            "fault": {"kind": "slow", "delay_seconds": delay_seconds},
+            "probability": 1.0,
+        },
+    ).raise_for_status()
+
+
+class XeroBooks:
+    """Reads the organisation's records through the sandbox's Xero API, as Xero would, with a
+    token of the app `client_id`."""
+
+    def __init__(self, sandbox_url: str, tenant_id: str, client_id: str = CLIENT_ID) -> None:
+        token = httpx.post(
+            f"{sandbox_url}/_control/xero/tokens", json={"client_id": client_id}
+        ).json()["access_token"]
+        self.url = f"{sandbox_url}/api.xro/2.0"
+        self.headers = {
+            "Authorization": f"Bearer {token}",
+            "xero-tenant-id": tenant_id,
+            "Accept": "application/json",
+        }
+
+    def get(self, collection: str, where: str | None = None) -> list[dict[str, Any]]:
+        params = {"where": where} if where else {}
+        response = httpx.get(f"{self.url}/{collection}", params=params, headers=self.headers)
+        response.raise_for_status()
+        return list(response.json()[collection])
+
+    def attachments(self, collection: str, record_id: str) -> list[str]:
+        response = httpx.get(
+            f"{self.url}/{collection}/{record_id}/Attachments", headers=self.headers
+        )
+        response.raise_for_status()
+        return [a["FileName"] for a in response.json()["Attachments"]]

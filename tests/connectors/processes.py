@@ -1,0 +1,136 @@
+"""`spendsync worker` processes for the tests that kill them, and the card spend those tests
+push: settings handed to a child process as environment variables, workers that share one
+log, and batches of small card payments whose ids and syncs the test then follows."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from spendsync.config import Settings
+
+
+def as_env(values: Mapping[str, Any]) -> dict[str, str]:
+    """Settings by field name → the `SPENDSYNC_…` variables that set them in another process."""
+    return {
+        f"SPENDSYNC_{name.upper()}": str(
+            value.get_secret_value() if isinstance(value, SecretStr) else value
+        )
+        for name, value in values.items()
+    }
+
+
+def worker_env(settings: Settings, **overrides: Any) -> dict[str, str]:
+    """This process's environment with `settings`' databases, data directory, secret key and
+    public URL, a worker that polls every 50 ms, and `overrides` (settings by field name)."""
+    return {
+        **os.environ,
+        **as_env(
+            {
+                "database_url": settings.resolved_database_url(),
+                "jobs_database_url": settings.resolved_jobs_database_url(),
+                "data_dir": settings.data_dir,
+                "secret_key": settings.secret_key or "",
+                "public_url": settings.public_url,
+                "queue_polling_interval_seconds": 0.05,
+                "log_level": "WARNING",
+                **overrides,
+            }
+        ),
+    }
+
+
+class Workers:
+    """`spendsync worker` processes of one test, all writing to one log."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        with self.log.open("ab") as handle:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-m", "spendsync", "worker"],
+                env=self.env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        """SIGKILL: the worker gets no chance to finish or hand back what it was running."""
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def by_pid(self, pid: int) -> subprocess.Popen[bytes]:
+        return next(process for process in self.processes if process.pid == pid)
+
+    def stop(self) -> None:
+        """Terminate every worker still running and wait for each to exit."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+
+@contextmanager
+def workers(settings: Settings, log: Path, **overrides: Any) -> Iterator[Workers]:
+    """Workers for `settings` (see worker_env); those still running at the end are stopped."""
+    started = Workers(worker_env(settings, **overrides), log)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def account_ids(api: TestClient, company: dict[str, Any]) -> dict[str, str]:
+    """The company's accounts in its mapping options: id by name."""
+    options = api.get(
+        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
+    ).json()
+    return {account["name"]: account["id"] for account in options["accounts"]}
+
+
+def card_payment(accounts: dict[str, str], net_amount: float = 3) -> dict[str, Any]:
+    """A new Pret A Manger payment on the Company Card, booked to Travel - National."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "Payment",
+        "issueDate": "2026-11-05",
+        "currency": "GBP",
+        "merchantName": "Pret A Manger",
+        "bankAccountRef": {"id": accounts["Company Card"]},
+        "lines": [{"netAmount": net_amount, "accountRef": {"id": accounts["Travel - National"]}}],
+    }
+
+
+def push_card_payments(
+    api: TestClient, company: dict[str, Any], batches: int, per_batch: int
+) -> tuple[list[str], list[str]]:
+    """`batches` syncs of `per_batch` card payments each: the transaction ids and sync ids."""
+    accounts = account_ids(api, company)
+    base = f"/companies/{company['id']}/sync/expenses"
+    ids: list[str] = []
+    syncs: list[str] = []
+    for _ in range(batches):
+        items = [card_payment(accounts) for _ in range(per_batch)]
+        ids += [item["id"] for item in items]
+        response = api.post(f"{base}/expense-transactions", json=items, headers=company["headers"])
+        syncs.append(response.json()["syncId"])
+    return ids, syncs
