@@ -5,21 +5,34 @@ record is checked in the sandbox's own QBO API."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
-import httpx
 import pytest
-from codat_sync_for_expenses import CodatSyncExpenses
-from codat_sync_for_expenses.models import shared
-from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from spendsync.jobs import engine as jobs_engine
+from tests.connectors.codat_sdk import (
+    PDF,
+    PNG,
+    attach,
+    card_repayment,
+    card_spend,
+    chargeback,
+    claim,
+    codat_client,
+    configure,
+    finished,
+    link,
+    named,
+    reclassify,
+    register_app,
+    spendsync_serving,
+    update_payment,
+    wait_for_pulls,
+)
 from tests.connectors.qbo_support import (
     QBO_CLIENT_SECRET,
     UK_REALM_ID,
@@ -27,15 +40,11 @@ from tests.connectors.qbo_support import (
     qbo_settings,
     running_qbo_sandbox,
 )
-from tests.live_server import free_port, running_server
+from tests.live_server import free_port
 
 pytestmark = pytest.mark.live
 
 APP = "sdk-e2e-qbo-app"
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100ffff03000006000557bfabd40000000049454e44ae426082"
-)
 
 
 @pytest.fixture
@@ -55,186 +64,54 @@ def live(
     tmp_path: Path,
 ) -> Iterator[str]:
     port = free_port()
-    public_url = f"http://127.0.0.1:{port}"
-    registered = httpx.post(
-        f"{qbo_url}/_control/qbo/apps",
-        json={
-            "client_id": APP,
-            "client_secret": QBO_CLIENT_SECRET,
-            "redirect_uris": [f"{public_url}/link/callback/quickbooksonline"],
-        },
-    )
-    assert registered.status_code == 201, registered.text
+    callback = f"http://127.0.0.1:{port}/link/callback/quickbooksonline"
+    register_app(f"{qbo_url}/_control/qbo/apps", APP, QBO_CLIENT_SECRET, callback)
     qbo = qbo_settings(qbo_url, qbo_client_id=APP)
-    env = {
-        f"SPENDSYNC_{k.upper()}": str(v.get_secret_value() if isinstance(v, SecretStr) else v)
-        for k, v in qbo.items()
-    }
-    env["SPENDSYNC_SECRET_KEY"] = secret_key
-    # Syncs run on this test process's worker: give it the same QBO app.
-    context = jobs_engine.worker_context()
-    original = context.settings
-    object.__setattr__(context, "settings", original.model_copy(update=qbo))
-    try:
-        with running_server(
-            database_url,
-            tmp_path,
-            jobs_database_url=jobs_database_url,
-            worker=False,
-            port=port,
-            extra_env=env,
-        ) as url:
-            yield url
-    finally:
-        object.__setattr__(context, "settings", original)
-
-
-def wait(check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        assert time.monotonic() < deadline
-        time.sleep(0.1)
-
-
-def _done(sdk: CodatSyncExpenses, company_id: str, sync_id: str) -> Any:
-    return wait(
-        lambda: (
-            (
-                s := sdk.sync.get(request={"company_id": company_id, "sync_id": sync_id})
-            ).sync_status_code
-            != 1000
-            and s
-        )
-    )
-
-
-def _named(live: str, key: str, company_id: str, kind: str, name: str) -> str:
-    found = httpx.get(
-        f"{live}/companies/{company_id}/data/{kind}s",
-        params={"query": f"{kind}Name={name}"},
-        headers={"Authorization": f"Basic {key}"},
-    ).json()["results"]
-    return str(found[0]["id"])
+    with spendsync_serving(database_url, jobs_database_url, secret_key, tmp_path, port, qbo) as url:
+        yield url
 
 
 def test_expense_flow_with_the_codat_sdk_on_quickbooks(live: str, qbo_url: str, new_key) -> None:
     key = new_key().key
-    sdk = CodatSyncExpenses(security=shared.Security(auth_header=f"Basic {key}"), server_url=live)
-    company = sdk.companies.create(request={"name": "Demo UK"})
-    connection = sdk.connections.create(
-        request={"company_id": company.id, "request_body": {"platform_key": "qhyg"}}
-    )
-    assert connection.status == "PendingAuth"
-
+    sdk = codat_client(live, key)
     # The customer follows the linkUrl: spendsync → Intuit consent → back with the realmId.
-    to_intuit = httpx.get(connection.link_url, follow_redirects=False)
-    assert to_intuit.status_code == 302
-    to_us = httpx.get(to_intuit.headers["location"], follow_redirects=False)
-    back = urlparse(to_us.headers["location"])
-    assert back.netloc == urlparse(live).netloc
-    assert parse_qs(back.query)["realmId"] == [UK_REALM_ID]
-    assert httpx.get(to_us.headers["location"]).status_code == 200
-    linked = sdk.connections.get(request={"company_id": company.id, "connection_id": connection.id})
-    assert linked.status == "Linked"
-    sdk.connections.create_partner_expense_connection(request={"company_id": company.id})
-
-    wait(
-        lambda: (
-            (
-                ops := sdk.manage_data.list_pull_operations(
-                    request={"company_id": company.id}
-                ).results
-            )
-            and len(ops) == 5
-            and all(op.is_completed for op in ops)
-        )
-    )
+    company, _, callback = link(sdk, live, "qhyg")
+    assert parse_qs(callback.query)["realmId"] == [UK_REALM_ID]
+    wait_for_pulls(sdk, company.id)
     options = sdk.mapping_options.get_mapping_options(request={"company_id": company.id})
     accounts = {a.name: a for a in options.accounts or []}
     card, travel = accounts["Company Card"], accounts["Travel"]
     assert card.is_bank_account is True
     vat = next(t for t in options.tax_rates or [] if t.name == "20.0% S")
     tracking = {t.name: t for t in options.tracking_categories or []}
-    sdk.configuration.set(
-        request={
-            "company_id": company.id,
-            "company_configuration": {
-                "bank_account": {"id": card.id},
-                "supplier": {"id": _named(live, key, company.id, "supplier", "Pret A Manger")},
-                "customer": {"id": _named(live, key, company.id, "customer", "Initech Ltd")},
-            },
-        }
+    configure(
+        sdk,
+        company.id,
+        card.id,
+        named(live, key, company.id, "supplier", "Pret A Manger"),
+        named(live, key, company.id, "customer", "Initech Ltd"),
     )
 
-    def taxed(net: float, account: Any = travel) -> dict[str, Any]:
+    def taxed(net: float) -> dict[str, Any]:
         return {
             "net_amount": net,
             "tax_amount": round(net * 0.2, 2),
             "tax_rate_ref": {"id": vat.id},
-            "account_ref": {"id": account.id},
+            "account_ref": {"id": travel.id},
         }
 
-    payment_id = str(uuid.uuid4())
-    created = sdk.expenses.create(
-        request={
-            "company_id": company.id,
-            "request_body": [
-                {
-                    "id": payment_id,
-                    "type": "Payment",
-                    "issue_date": "2026-11-02",
-                    "currency": "GBP",
-                    "merchant_name": "Pret A Manger",
-                    "lines": [taxed(10)],
-                },
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Refund",
-                    "issue_date": "2026-11-03",
-                    "currency": "GBP",
-                    "merchant_name": "Pret A Manger",
-                    "lines": [taxed(5)],
-                },
-            ],
-        }
-    )
-    assert _done(sdk, company.id, created.sync_id).sync_status_code == 2000
+    payment_id, created = card_spend(sdk, company.id, taxed)
+    assert finished(sdk, company.id, created.sync_id).sync_status_code == 2000
     transactions = sdk.transaction_status.list(
         request={"company_id": company.id, "sync_id": created.sync_id}
     )
     assert {t.status for t in transactions.results} == {"Completed"}
-    attachment = sdk.attachments.upload(
-        request={
-            "company_id": company.id,
-            "sync_id": created.sync_id,
-            "transaction_id": payment_id,
-            "attachment_upload": {
-                "file": {
-                    "file_name": "receipt.pdf",
-                    "content": b"%PDF-1.4\n%%EOF\n",
-                    "content_type": "application/pdf",
-                }
-            },
-        }
+    attachment = attach(
+        sdk, company.id, created.sync_id, payment_id, "receipt.pdf", PDF, "application/pdf"
     )
     assert attachment.transaction_id == payment_id
-    updated = sdk.expenses.update(
-        request={
-            "company_id": company.id,
-            "transaction_id": payment_id,
-            "update_expense_request": {
-                "type": "Payment",
-                "issue_date": "2026-11-02",
-                "currency": "GBP",
-                "merchant_name": "Pret A Manger",
-                "lines": [taxed(12)],
-            },
-        }
-    )
-    assert _done(sdk, company.id, updated.sync_id).sync_status_code == 2000
+    updated = update_payment(sdk, company.id, payment_id, taxed)
+    assert finished(sdk, company.id, updated.sync_id).sync_status_code == 2000
 
     # Every other type: a reward, a chargeback, a USD spend on the USD card with a class and a
     # location, a transfer paying the card off, a reimbursable with its receipt, an adjustment.
@@ -251,14 +128,7 @@ def test_expense_flow_with_the_codat_sdk_on_quickbooks(live: str, qbo_url: str, 
                     "currency": "GBP",
                     "lines": [{"net_amount": 5, "account_ref": {"id": sales.id}}],
                 },
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Chargeback",
-                    "issue_date": "2026-11-06",
-                    "currency": "GBP",
-                    "merchant_name": "Pret A Manger",
-                    "lines": [taxed(10)],
-                },
+                chargeback(taxed),
                 {
                     "id": str(uuid.uuid4()),
                     "type": "Payment",
@@ -267,7 +137,7 @@ def test_expense_flow_with_the_codat_sdk_on_quickbooks(live: str, qbo_url: str, 
                     "currency_rate": "0.8",
                     "bank_account_ref": {"id": usd_card.id},
                     "contact_ref": {
-                        "id": _named(live, key, company.id, "supplier", "Amazon US"),
+                        "id": named(live, key, company.id, "supplier", "Amazon US"),
                         "type": "Supplier",
                     },
                     "merchant_name": "Amazon",
@@ -288,64 +158,14 @@ def test_expense_flow_with_the_codat_sdk_on_quickbooks(live: str, qbo_url: str, 
             ],
         }
     )
-    transfer = sdk.transfers.create(
-        request={
-            "company_id": company.id,
-            "transaction_id": str(uuid.uuid4()),
-            "transfer_transaction_request": {
-                "date_": "2026-11-28",
-                "description": "Card repayment",
-                "from_": {"account_ref": {"id": bank.id}, "amount": 100},
-                "to": {"account_ref": {"id": card.id}, "amount": 100},
-            },
-        }
-    )
+    transfer = card_repayment(sdk, company.id, bank.id, card.id)
     claim_id = str(uuid.uuid4())
-    claim = sdk.reimbursements.create(
-        request={
-            "company_id": company.id,
-            "request_body": [
-                {
-                    "id": claim_id,
-                    "reference": "Claim 1",
-                    "contact_ref": {"id": _named(live, key, company.id, "supplier", "Alice Brown")},
-                    "issue_date": "2026-11-10",
-                    "due_date": "2026-11-24",
-                    "currency": "GBP",
-                    "lines": [taxed(20)],
-                }
-            ],
-        }
-    )
-    journal = sdk.adjustments.create(
-        request={
-            "company_id": company.id,
-            "request_body": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "date_": "2026-11-30",
-                    "currency": "GBP",
-                    "reference": "Reclassify",
-                    "lines": [
-                        {"amount": 15, "account_ref": {"id": meals.id}},
-                        {"amount": -15, "account_ref": {"id": travel.id}},
-                    ],
-                }
-            ],
-        }
-    )
-    for sync_id in (more.sync_id, transfer.sync_id, claim.sync_id, journal.sync_id):
-        assert _done(sdk, company.id, sync_id).sync_status_code == 2000, sync_id
-    sdk.attachments.upload(
-        request={
-            "company_id": company.id,
-            "sync_id": claim.sync_id,
-            "transaction_id": claim_id,
-            "attachment_upload": {
-                "file": {"file_name": "claim.png", "content": PNG, "content_type": "image/png"}
-            },
-        }
-    )
+    alice = named(live, key, company.id, "supplier", "Alice Brown")
+    claimed = claim(sdk, company.id, claim_id, alice, taxed)
+    journal = reclassify(sdk, company.id, meals.id, travel.id)
+    for sync_id in (more.sync_id, transfer.sync_id, claimed.sync_id, journal.sync_id):
+        assert finished(sdk, company.id, sync_id).sync_status_code == 2000, sync_id
+    attach(sdk, company.id, claimed.sync_id, claim_id, "claim.png", PNG, "image/png")
 
     # The sandbox's own QBO API shows exactly these records.
     books = QboBooks(qbo_url, UK_REALM_ID)
