@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
@@ -17,12 +15,7 @@ from spendsync.sandboxes.control import RateLimits
 from spendsync.sandboxes.qbo import QboSandboxConfig, create_app
 from spendsync.sandboxes.qbo.app import DEFAULT_APP
 from spendsync.sandboxes.qbo.seed import UK_REALM_ID
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.live_server import serving_in_thread
 
 
 @pytest.fixture
@@ -35,29 +28,8 @@ def base_url() -> Iterator[str]:
             per_minute=4, per_day=None, app_per_minute=None, per_second=None, concurrent=10
         ),
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(config),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "sandbox did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        assert not thread.is_alive()
+    with serving_in_thread(create_app(config)) as url:
+        yield url
 
 
 def test_connector_style_session_over_loopback(base_url: str) -> None:
