@@ -529,43 +529,7 @@ def _register_contact_routes(app: FastAPI, sandbox: XeroSandbox) -> None:
     )
 
 
-Saver = Callable[[Tenant, list[Any], WriteMode, str | None, bool, Any], list[Json]]
-
-
-def _saver(kind: DocumentKind) -> Saver:
-    def save(
-        tenant: Tenant,
-        items: list[Any],
-        mode: WriteMode,
-        target_id: str | None,
-        summarize: bool,
-        now: Any,
-    ) -> list[Json]:
-        if kind == "BankTransactions":
-            return state.save_bank_transactions(
-                tenant, items, mode, target_id=target_id, summarize=summarize, now=now
-            )
-        if kind == "Invoices":
-            return state.save_invoices(
-                tenant, items, mode, target_id=target_id, summarize=summarize, now=now
-            )
-        if kind == "ManualJournals":
-            return state.save_manual_journals(
-                tenant, items, mode, target_id=target_id, summarize=summarize, now=now
-            )
-        # Bank transfers: PUT creates; any POST can only delete (Xero has no transfer update).
-        if mode == "create":
-            return state.save_bank_transfers(tenant, items, summarize=summarize, now=now)
-        return state.delete_bank_transfers(
-            tenant, items, target_id=target_id, summarize=summarize, now=now
-        )
-
-    return save
-
-
 def _register_document_routes(app: FastAPI, sandbox: XeroSandbox, kind: DocumentKind) -> None:
-    save = _saver(kind)
-
     def list_documents(request: Request) -> Response:
         tenant = sandbox.tenant(request)
         with tenant.lock:
@@ -582,13 +546,14 @@ def _register_document_routes(app: FastAPI, sandbox: XeroSandbox, kind: Document
         async def write(request: Request, document_id: str | None = None) -> Response:
             def operation(tenant: Tenant, body: bytes) -> Response:
                 items = state.batch_items(_parse(body), kind)
-                records = save(
+                records = state.save_documents(
                     tenant,
+                    kind,
                     items,
                     mode,
-                    document_id,
-                    _flag(request, "summarizeErrors", True),
-                    sandbox.clock.now(),
+                    target_id=document_id,
+                    summarize=_flag(request, "summarizeErrors", True),
+                    now=sandbox.clock.now(),
                 )
                 return JSONResponse(_envelope(sandbox, request, kind, records))
 

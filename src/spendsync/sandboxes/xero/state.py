@@ -954,19 +954,6 @@ def _delete_outcome(
     return Outcome(raw, problems, commit)
 
 
-def save_bank_transactions(
-    tenant: Tenant,
-    items: list[Any],
-    mode: WriteMode,
-    *,
-    target_id: str | None,
-    summarize: bool,
-    now: datetime,
-) -> list[Json]:
-    outcomes = [_validate_bank_transaction(tenant, raw, mode, target_id, now) for raw in items]
-    return _run_batch(outcomes, "BankTransactionID", summarize)
-
-
 # --------------------------------------------------------------------------------------------
 # Bank transfers
 # --------------------------------------------------------------------------------------------
@@ -1235,19 +1222,6 @@ def _validate_invoice(
     return Outcome(raw, problems, commit)
 
 
-def save_invoices(
-    tenant: Tenant,
-    items: list[Any],
-    mode: WriteMode,
-    *,
-    target_id: str | None,
-    summarize: bool,
-    now: datetime,
-) -> list[Json]:
-    outcomes = [_validate_invoice(tenant, raw, mode, target_id, now) for raw in items]
-    return _run_batch(outcomes, "InvoiceID", summarize)
-
-
 # --------------------------------------------------------------------------------------------
 # Manual journals
 # --------------------------------------------------------------------------------------------
@@ -1352,8 +1326,17 @@ def _validate_manual_journal(
     return Outcome(raw, problems, commit)
 
 
-def save_manual_journals(
+DocumentValidator = Callable[[Tenant, Any, WriteMode, str | None, datetime], Outcome]
+_DOCUMENT_VALIDATORS: dict[DocumentKind, tuple[DocumentValidator, str]] = {
+    "BankTransactions": (_validate_bank_transaction, "BankTransactionID"),
+    "Invoices": (_validate_invoice, "InvoiceID"),
+    "ManualJournals": (_validate_manual_journal, "ManualJournalID"),
+}
+
+
+def save_documents(
     tenant: Tenant,
+    kind: DocumentKind,
     items: list[Any],
     mode: WriteMode,
     *,
@@ -1361,8 +1344,17 @@ def save_manual_journals(
     summarize: bool,
     now: datetime,
 ) -> list[Json]:
-    outcomes = [_validate_manual_journal(tenant, raw, mode, target_id, now) for raw in items]
-    return _run_batch(outcomes, "ManualJournalID", summarize)
+    """Validate a batch of ``kind`` documents, then store or report each item as Xero does."""
+    if kind == "BankTransfers":
+        # PUT creates; any POST can only delete (Xero has no transfer update).
+        if mode == "create":
+            return save_bank_transfers(tenant, items, summarize=summarize, now=now)
+        return delete_bank_transfers(
+            tenant, items, target_id=target_id, summarize=summarize, now=now
+        )
+    validate, id_field = _DOCUMENT_VALIDATORS[kind]
+    outcomes = [validate(tenant, raw, mode, target_id, now) for raw in items]
+    return _run_batch(outcomes, id_field, summarize)
 
 
 # --------------------------------------------------------------------------------------------
