@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 
 from spendsync.sandboxes.control import RateLimits
 from spendsync.sandboxes.qbo import QboSandboxConfig, create_app
@@ -151,21 +150,3 @@ def test_connector_style_session_over_loopback(base_url: str) -> None:
         counters = http.get("/_control/counters").json()
         assert counters["injectedFaults"] == {"timeout": 1}
         assert counters["tooManyRequestsServed"] == 1
-
-
-def test_serve_runs_uvicorn_with_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fastapi import FastAPI
-
-    from spendsync.sandboxes.qbo import app as app_module
-
-    calls: list[tuple[object, str, int]] = []
-
-    def fake_run(app: object, *, host: str, port: int, **_: object) -> None:
-        calls.append((app, host, port))
-
-    monkeypatch.setattr(uvicorn, "run", fake_run)
-    app_module.serve("127.0.0.1", 8765, QboSandboxConfig(auto_consent=True))
-    [(app, host, port)] = calls
-    assert isinstance(app, FastAPI)
-    assert (host, port) == ("127.0.0.1", 8765)
-    assert app_module.sandbox_of(app).identity.consent.auto is True
