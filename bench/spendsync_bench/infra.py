@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -64,6 +64,7 @@ def _wait_http(url: str, process: subprocess.Popen[bytes], log: Path, timeout: f
 
 @contextmanager
 def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
         process = subprocess.Popen(args, env=env, stdout=handle, stderr=subprocess.STDOUT)  # noqa: S603
     try:
@@ -243,6 +244,8 @@ def running_spendsync(
     apis: int = 1,
     workers: int = 0,
     worker_concurrency: int = 8,
+    embedded_worker: bool = True,
+    key: str | None = None,
 ) -> Iterator[Spendsync]:
     """Embedded default (`database_url` None: SQLite, one `serve` with its worker), or on
     PostgreSQL `apis` API-only processes and `workers` worker processes."""
@@ -255,7 +258,7 @@ def running_spendsync(
         "SPENDSYNC_DATA_DIR": str(workdir),
         "SPENDSYNC_DATABASE_URL": url,
         "SPENDSYNC_PUBLIC_URL": public,
-        "SPENDSYNC_SECRET_KEY": _fernet_key(),
+        "SPENDSYNC_SECRET_KEY": extra_env.get("SPENDSYNC_SECRET_KEY") or _fernet_key(),
         "SPENDSYNC_LOG_LEVEL": "WARNING",
         "SPENDSYNC_WORKER_CONCURRENCY": str(worker_concurrency),
         "SPENDSYNC_DB_POOL_SIZE": str(worker_concurrency + 4),
@@ -263,13 +266,14 @@ def running_spendsync(
     }
     if database_url:
         _spendsync_cli(["db", "upgrade"], env)
-    out = _spendsync_cli(["apikey", "create", "--name", "bench"], env)
-    match = re.search(r"(ssk_\S+)", out)
-    if match is None:
-        raise RuntimeError(f"no key in: {out}")
-    key = match.group(1)
+    if key is None:
+        out = _spendsync_cli(["apikey", "create", "--name", "bench"], env)
+        match = re.search(r"(ssk_\S+)", out)
+        if match is None:
+            raise RuntimeError(f"no key in: {out}")
+        key = match.group(1)
     deployment = Spendsync(apis=[], key=key, database_url=url, env=env, workdir=workdir)
-    embedded = database_url is None
+    embedded = database_url is None and embedded_worker
     try:
         from contextlib import ExitStack
 
@@ -287,7 +291,7 @@ def running_spendsync(
                 args = [sys.executable, "-m", "spendsync", "worker"]
                 args += ["--concurrency", str(worker_concurrency)]
                 deployment.processes[f"worker{n}"] = stack.enter_context(_process(args, env, log))
-            if embedded:
+            if database_url is None:
                 wait_for(
                     lambda: httpx.get(f"{deployment.api}/readyz").status_code == 200 or None,
                     60,
@@ -401,9 +405,11 @@ def _expanding(name: str) -> Any:
 
 
 def _dt(value: Any) -> Any:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+    """Timestamps as aware UTC datetimes (SQLite keeps them without a zone)."""
+    if value is None:
+        return None
+    found = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def open_syncs(deployment: Spendsync, sync_ids: list[str]) -> int:

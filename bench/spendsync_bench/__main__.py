@@ -1,0 +1,146 @@
+"""`python -m spendsync_bench [--quick] [--only …]` (what bench/run calls)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spendsync_bench import report
+from spendsync_bench.apicost import run_api_cost, run_memory
+from spendsync_bench.latency import run_latency
+from spendsync_bench.scale import run_scale
+from spendsync_bench.throughput import QBO, XERO, run_throughput
+
+BENCHMARKS = ("throughput", "latency", "api", "memory", "scale")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    throughput: list[int]
+    hand: int
+    rounds: int
+    scale_clock: float
+    latency_runs: int
+    api_seconds: float
+    api_threads: int
+    memory_total: int
+    memory_companies: int
+    scale_companies: list[int]
+    scale_workers: list[int]
+
+
+QUICK = Sizes(
+    throughput=[1_000],
+    hand=200,
+    rounds=2,
+    scale_clock=10.0,
+    latency_runs=200,
+    api_seconds=10.0,
+    api_threads=8,
+    memory_total=10_000,
+    memory_companies=4,
+    scale_companies=[1, 10, 30],
+    scale_workers=[1, 2],
+)
+FULL = Sizes(
+    throughput=[1_000, 10_000],
+    hand=1_000,
+    rounds=2,
+    scale_clock=10.0,
+    latency_runs=300,
+    api_seconds=30.0,
+    api_threads=8,
+    memory_total=100_000,
+    memory_companies=10,
+    scale_companies=[1, 10, 100, 1_000],
+    scale_workers=[1, 2, 4],
+)
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="sizes that finish in minutes")
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma-separated: {', '.join(BENCHMARKS)}"
+    )
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "results")
+    parser.add_argument(
+        "--merge", action="store_true", help="keep the other benchmarks' results in --out"
+    )
+    parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    chosen = [b.strip() for b in args.only.split(",") if b.strip()]
+    unknown = set(chosen) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+    results: dict[str, Any] = {}
+    previous = args.out / "results.json"
+    if args.merge and previous.exists():
+        results = json.loads(previous.read_text())
+    results["machine"] = report.machine()
+    results["mode"] = "quick" if args.quick else "full"
+    workdir = Path(tempfile.mkdtemp(prefix="spendsync-bench-"))
+    log(f"working directory (logs): {workdir}")
+
+    def save() -> None:
+        report.write(results, args.out)
+
+    if "throughput" in chosen:
+        found = []
+        for platform in (XERO, QBO):
+            log(f"throughput: {platform.name}, sizes {sizes.throughput}")
+            found += run_throughput(
+                platform,
+                sizes.scale_clock,
+                sizes.throughput,
+                sizes.hand,
+                sizes.rounds,
+                workdir / f"throughput-{platform.key}",
+                log,
+            )
+        results["throughput"] = [r.as_dict() for r in found]
+        save()
+    if "latency" in chosen:
+        log(f"latency: {sizes.latency_runs} runs")
+        results["latency"] = run_latency(sizes.latency_runs, workdir / "latency", log)
+        save()
+    if "api" in chosen:
+        results["api_cost"] = [
+            run_api_cost(db, sizes.api_seconds, sizes.api_threads, workdir / f"api-{db}", log)
+            for db in ("sqlite", "postgresql")
+        ]
+        save()
+    if "memory" in chosen:
+        log(f"memory: {sizes.memory_total} transactions")
+        results["memory"] = run_memory(
+            sizes.memory_total, sizes.memory_companies, workdir / "memory", log
+        )
+        save()
+    if "scale" in chosen:
+        log(f"scale: companies {sizes.scale_companies} x workers {sizes.scale_workers}")
+        results["scale"] = run_scale(
+            sizes.scale_companies,
+            sizes.scale_workers,
+            workdir / "scale",
+            log,
+            budget_seconds=args.scale_budget,
+        )
+        save()
+    save()
+    log(f"results in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
