@@ -15,21 +15,15 @@ import uvicorn
 from fastapi import FastAPI
 
 from spendsync.sandboxes.control import ControlPlane, SandboxClock, create_control_router
-from spendsync.sandboxes.oauth import AppRegistration
+from spendsync.sandboxes.oauth import AppRegistration, IdentityProvider
 
 
 class Backend(Protocol):
     def reset(self) -> None: ...
 
 
-class Identity(Protocol):
-    apps: dict[str, AppRegistration]
-
-    def reset_grants(self) -> None: ...
-
-
 BackendT = TypeVar("BackendT", bound=Backend)
-IdentityT = TypeVar("IdentityT", bound=Identity)
+IdentityT = TypeVar("IdentityT", bound=IdentityProvider)
 SandboxT = TypeVar("SandboxT")
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
@@ -35,6 +37,27 @@ class AppRegistration(BaseModel):
     client_secret: str | None = None
     redirect_uris: list[str] = Field(default_factory=list)
     name: str = "spendsync"
+
+
+@dataclass(kw_only=True)
+class IdentityProvider(ABC):
+    """What every sandbox's identity service has: registered apps, a lock over its state and
+    grants (codes, tokens, connections) that it can forget. Thread-safe."""
+
+    apps: dict[str, AppRegistration] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def __post_init__(self) -> None:
+        self.reset_grants()
+
+    @abstractmethod
+    def reset_grants(self) -> None:
+        """Forget every code, token and grant (the apps stay registered)."""
+
+    def register(self, app: AppRegistration) -> AppRegistration:
+        with self._lock:
+            self.apps[app.client_id] = app
+            return app
 
 
 class OAuthError(Exception):

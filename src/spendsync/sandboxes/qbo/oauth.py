@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import json
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from spendsync.sandboxes.control import SandboxClock
 from spendsync.sandboxes.oauth import (
     AppRegistration,
     AuthorizeErrors,
+    IdentityProvider,
     OAuthError,
     Unauthenticated,
     check_authorize_request,
@@ -106,16 +106,13 @@ class Access:
 
 
 @dataclass
-class IdentityService:
+class IdentityService(IdentityProvider):
+    """Apps, grants (one app, one company) and their tokens; thread-safe."""
+
     clock: SandboxClock
     settings: IdentitySettings
     companies: Callable[[], dict[str, str]]  # realm id -> company name
     consent: ConsentSettings = field(default_factory=ConsentSettings)
-    apps: dict[str, AppRegistration] = field(default_factory=dict)
-    _lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def __post_init__(self) -> None:
-        self.reset_grants()
 
     def reset_grants(self) -> None:
         with self._lock:
@@ -123,11 +120,6 @@ class IdentityService:
             self.grants: dict[str, Grant] = {}
             self.by_access: dict[str, str] = {}
             self.by_refresh: dict[str, str] = {}
-
-    def register(self, app: AppRegistration) -> AppRegistration:
-        with self._lock:
-            self.apps[app.client_id] = app
-            return app
 
     def default_realm(self) -> str | None:
         known = self.companies()

@@ -17,7 +17,6 @@ import hmac
 import html
 import json
 import secrets
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from spendsync.sandboxes.control import SandboxClock
 from spendsync.sandboxes.oauth import (
     AppRegistration,
     AuthorizeErrors,
+    IdentityProvider,
     OAuthError,
     Unauthenticated,
     check_authorize_request,
@@ -156,18 +156,13 @@ def pkce_challenge(verifier: str) -> str:
 
 
 @dataclass
-class IdentityService:
+class IdentityService(IdentityProvider):
     """Apps, grants, tokens and connections; thread-safe."""
 
     clock: SandboxClock
     settings: IdentitySettings
     organisations: Callable[[], dict[str, str]]  # tenant id -> name
     consent: ConsentSettings = field(default_factory=ConsentSettings)
-    apps: dict[str, AppRegistration] = field(default_factory=dict)
-    _lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def __post_init__(self) -> None:
-        self.reset_grants()
 
     def reset_grants(self) -> None:
         with self._lock:
@@ -175,11 +170,6 @@ class IdentityService:
             self.access_tokens: dict[str, AccessToken] = {}
             self.refresh_tokens: dict[str, RefreshToken] = {}
             self.connections: dict[str, Connection] = {}
-
-    def register(self, app: AppRegistration) -> AppRegistration:
-        with self._lock:
-            self.apps[app.client_id] = app
-            return app
 
     # --- authorize ----------------------------------------------------------------------
     def default_tenants(self) -> list[str]:
