@@ -32,6 +32,12 @@ from spendsync.sandboxes.control import RateLimits
 from spendsync.syncs import runner
 from spendsync.syncs.models import PostedTransaction, SyncTransaction, TransactionStatus
 from tests.conftest import auth
+from tests.connectors.connector_scenarios import (
+    create_rename_and_duplicate_a_supplier,
+    push,
+    read_all_again,
+    sandbox_counters,
+)
 from tests.connectors.qbo_support import (
     QBO_CLIENT_ID,
     QBO_CLIENT_SECRET,
@@ -389,11 +395,6 @@ def test_every_write_with_a_receipt_and_updates(
     assert len(books.query("select * from Bill")) == 1
 
 
-def _counters(url: str) -> dict[str, Any]:
-    counters: dict[str, Any] = httpx.get(f"{url}/_control/counters").json()
-    return counters
-
-
 def test_many_writes_go_in_batches_and_a_refused_one_fails_alone(
     uk_api: TestClient, new_key: Any, uk_url: str
 ) -> None:
@@ -402,9 +403,9 @@ def test_many_writes_go_in_batches_and_a_refused_one_fails_alone(
     books.seed({"entities": {"Account": [{"Name": "Meals", "Active": False}]}})
     items = [_payment(ids, net=f"{n}.00") for n in range(1, 13)]
     items[5]["lines"] = [_uk_line(ids, "Meals", "6.00")]
-    before = _counters(uk_url)["requestsTotal"]
+    before = sandbox_counters(uk_url)["requestsTotal"]
     done = _sync(uk_api, company, "expense-transactions", items)
-    calls = _counters(uk_url)["requestsTotal"] - before
+    calls = sandbox_counters(uk_url)["requestsTotal"] - before
     assert done["status"]["syncStatusCode"] == 5130
     refused = done["transactions"][items[5]["id"]]
     assert refused["status"] == "PushError"
@@ -443,7 +444,7 @@ def test_faults_and_an_expired_token_are_ridden_out_and_rotated_tokens_kept(
     for item in items:
         done = _sync(uk_api, company, "expense-transactions", [item])
         assert done["status"]["syncStatusCode"] == 2000, done
-    counters = _counters(uk_url)
+    counters = sandbox_counters(uk_url)
     assert counters["injectedFaults"] == {"rate_limit": 1, "error": 1, "expired_token": 1}
     assert len(QboBooks(uk_url, UK_REALM_ID).query("select * from Purchase")) == 3
     # The 401 made spendsync refresh: Intuit rotated the refresh token and the new one is
@@ -496,11 +497,8 @@ def test_calls_stay_inside_the_realm_limits(
         running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
         spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
     ):
-        company = link_qbo(api, auth(new_key().key))
-        wait_for_pulls(api, company, 5)
-        api.post(f"/companies/{company['id']}/data/all", headers=company["headers"])
-        wait_for_pulls(api, company, 10)
-        counters = _counters(url)
+        read_all_again(api, link_qbo(api, auth(new_key().key)))
+        counters = sandbox_counters(url)
     assert counters["requestsTotal"] > 16
     assert (counters["limitViolations"] > 0) is violations, counters
 
@@ -550,25 +548,7 @@ def test_suppliers_are_created_and_updated_in_qbo(
     uk_api: TestClient, new_key: Any, uk_url: str
 ) -> None:
     company = link_qbo(uk_api, auth(new_key().key))
-    connection = f"/companies/{company['id']}/connections/{company['connection']}"
-    created = uk_api.post(
-        f"{connection}/push/suppliers",
-        json={"supplierName": "Card Provider Ltd", "defaultCurrency": "GBP", "status": "Active"},
-        headers=company["headers"],
-    ).json()
-    assert created["status"] == "Success", created
-    supplier_id = created["changes"][0]["recordRef"]["id"]
-    renamed = uk_api.put(
-        f"{connection}/push/suppliers/{supplier_id}",
-        json={"supplierName": "Card Provider Limited", "status": "Active"},
-        headers=company["headers"],
-    ).json()
-    assert renamed["status"] == "Success", renamed
-    duplicate = uk_api.post(
-        f"{connection}/push/suppliers",
-        json={"supplierName": "Pret A Manger", "status": "Active"},
-        headers=company["headers"],
-    ).json()
+    supplier_id, duplicate = create_rename_and_duplicate_a_supplier(uk_api, company)
     assert duplicate["status"] == "Failed"  # QBO's rule: display names are unique
     assert "Duplicate Name" in duplicate["errorMessage"]
     vendor = QboBooks(uk_url, UK_REALM_ID).get(f"vendor/{supplier_id}")["Vendor"]
@@ -584,24 +564,18 @@ def test_accounts_and_card_accounts_are_created_in_qbo(uk_api: TestClient, new_k
     model = uk_api.get(f"{connection}/options/chartOfAccounts", headers=headers).json()
     categories = [o["value"] for o in model["properties"]["fullyQualifiedCategory"]["options"]]
     assert "Expense.OtherExpense" in categories
-    created = uk_api.post(
-        f"{connection}/push/accounts",
-        json={"name": "Card Fees", "fullyQualifiedCategory": "Expense.Expense"},
-        headers=headers,
-    ).json()
+    fees = {"name": "Card Fees", "fullyQualifiedCategory": "Expense.Expense"}
+    created = push(uk_api, company, "accounts", fees).json()
     assert created["status"] == "Success", created
     assert created["data"]["fullyQualifiedCategory"] == "Expense.Expense"
-    duplicate = uk_api.post(
-        f"{connection}/push/accounts",
-        json={"name": "Card Fees", "fullyQualifiedCategory": "Expense.Expense"},
-        headers=headers,
-    ).json()
+    duplicate = push(uk_api, company, "accounts", fees).json()
     assert duplicate["status"] == "Failed"
     assert "Duplicate Name" in duplicate["errorMessage"]  # QBO's own words
-    card = uk_api.post(
-        f"{connection}/push/bankAccounts",
-        json={"accountName": "Expensely Card", "accountType": "Credit", "currency": "GBP"},
-        headers=headers,
+    card = push(
+        uk_api,
+        company,
+        "bankAccounts",
+        {"accountName": "Expensely Card", "accountType": "Credit", "currency": "GBP"},
     ).json()
     assert card["status"] == "Success", card
     options = uk_api.get(
@@ -708,7 +682,7 @@ def test_calls_stay_inside_ten_a_second(
     ):
         company = link_qbo(api, auth(new_key().key))
         wait_for_pulls(api, company, 5)
-        counters = _counters(url)
+        counters = sandbox_counters(url)
     assert counters["requestsTotal"] > 8
     assert (counters["limitViolations"] > 0) is violations, counters
 

@@ -19,7 +19,13 @@ from spendsync.sandboxes.control import RateLimits
 from spendsync.sandboxes.xero.seed import US_TENANT_ID
 from tests.conftest import auth
 from tests.connectors.conftest import CLIENT_ID, running_xero_sandbox
-from tests.connectors.xero_support import link, spendsync_on
+from tests.connectors.connector_scenarios import (
+    create_rename_and_duplicate_a_supplier,
+    push,
+    read_all_again,
+    sandbox_counters,
+)
+from tests.connectors.xero_support import XeroBooks, link, spendsync_on
 from tests.expenses.test_expense_sync import wait_for_sync
 from tests.reference.test_reference_data import wait_for_pulls
 
@@ -113,21 +119,6 @@ def _payment(ids: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _sandbox_count(sandbox_url: str, tenant: str, collection: str) -> int:
-    token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID}).json()[
-        "access_token"
-    ]
-    response = httpx.get(
-        f"{sandbox_url}/api.xro/2.0/{collection}",
-        headers={
-            "Authorization": f"Bearer {token}",
-            "xero-tenant-id": tenant,
-            "Accept": "application/json",
-        },
-    )
-    return len(response.json()[collection])
-
-
 def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
     xero_api: TestClient, new_key, sandbox_url: str
 ) -> None:
@@ -151,8 +142,9 @@ def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
     assert wait_for_sync(xero_api, company, sync_id)["syncStatusCode"] == 2000
     info = xero_api.get(f"/companies/{company['id']}/data/info", headers=company["headers"]).json()
     # Every fault was met, and the three payments exist exactly once.
-    assert _sandbox_count(sandbox_url, info["accountingPlatformRef"], "BankTransactions") == 3
-    counters = httpx.get(f"{sandbox_url}/_control/counters").json()
+    books = XeroBooks(sandbox_url, info["accountingPlatformRef"])
+    assert len(books.get("BankTransactions")) == 3
+    counters = sandbox_counters(sandbox_url)
     assert counters["injectedFaults"] == {"rate_limit": 2, "error": 1, "expired_token": 1}
 
 
@@ -181,11 +173,8 @@ def test_calls_stay_inside_the_tenant_limits(
         running_xero_sandbox(rate_limits=limits) as url,
         spendsync_on(settings, engine, worker, url, **ours) as api,
     ):
-        company = link(api, auth(new_key().key))
-        wait_for_pulls(api, company, 5)
-        api.post(f"/companies/{company['id']}/data/all", headers=company["headers"])
-        wait_for_pulls(api, company, 10)
-        counters = httpx.get(f"{url}/_control/counters").json()
+        read_all_again(api, link(api, auth(new_key().key)))
+        counters = sandbox_counters(url)
     assert counters["requestsTotal"] > 12
     assert (counters["limitViolations"] > 0) is violations, counters
 
@@ -194,39 +183,13 @@ def test_suppliers_are_created_and_updated_in_xero(
     xero_api: TestClient, new_key, sandbox_url: str
 ) -> None:
     company = link(xero_api, auth(new_key().key))
-    connection = f"/companies/{company['id']}/connections/{company['connection']}"
-    created = xero_api.post(
-        f"{connection}/push/suppliers",
-        json={"supplierName": "Card Provider Ltd", "defaultCurrency": "GBP", "status": "Active"},
-        headers=company["headers"],
-    ).json()
-    assert created["status"] == "Success", created
-    supplier_id = created["changes"][0]["recordRef"]["id"]
-    renamed = xero_api.put(
-        f"{connection}/push/suppliers/{supplier_id}",
-        json={"supplierName": "Card Provider Limited", "status": "Active"},
-        headers=company["headers"],
-    ).json()
-    assert renamed["status"] == "Success", renamed
-    duplicate = xero_api.post(
-        f"{connection}/push/suppliers",
-        json={"supplierName": "Pret A Manger", "status": "Active"},
-        headers=company["headers"],
-    ).json()
+    supplier_id, duplicate = create_rename_and_duplicate_a_supplier(xero_api, company)
     assert duplicate["status"] == "Failed"  # Xero's own rule: contact names are unique
     assert "Pret A Manger" in duplicate["errorMessage"]
-    token = httpx.post(f"{sandbox_url}/_control/xero/tokens", json={"client_id": CLIENT_ID}).json()
     tenant = xero_api.get(
         f"/companies/{company['id']}/data/info", headers=company["headers"]
-    ).json()
-    contact = httpx.get(
-        f"{sandbox_url}/api.xro/2.0/Contacts/{supplier_id}",
-        headers={
-            "Authorization": f"Bearer {token['access_token']}",
-            "xero-tenant-id": tenant["accountingPlatformRef"],
-            "Accept": "application/json",
-        },
-    ).json()["Contacts"][0]
+    ).json()["accountingPlatformRef"]
+    contact = XeroBooks(sandbox_url, tenant).read(f"Contacts/{supplier_id}")["Contacts"][0]
     assert contact["Name"] == "Card Provider Limited"
 
 
@@ -261,10 +224,11 @@ def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, ne
     assert model["properties"]["nominalCode"]["required"] is True
 
     # spendsync checks the platform's rules first, all at once.
-    refused = xero_api.post(
-        f"{connection}/push/accounts",
-        json={"name": "Card Fees", "fullyQualifiedCategory": "Expense.Nope"},
-        headers=headers,
+    refused = push(
+        xero_api,
+        company,
+        "accounts",
+        {"name": "Card Fees", "fullyQualifiedCategory": "Expense.Nope"},
     )
     assert refused.status_code == 400
     assert {e["itemId"] for e in refused.json()["validation"]["errors"]} == {
@@ -272,38 +236,28 @@ def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, ne
         "NominalCode",
     }
 
-    created = xero_api.post(
-        f"{connection}/push/accounts",
-        json={
-            "nominalCode": "4100",
-            "name": "Card Fees",
-            "fullyQualifiedCategory": "Expense.Overheads",
-        },
-        headers=headers,
-    ).json()
+    fees = {
+        "nominalCode": "4100",
+        "name": "Card Fees",
+        "fullyQualifiedCategory": "Expense.Overheads",
+    }
+    created = push(xero_api, company, "accounts", fees).json()
     assert created["status"] == "Success", created
     assert created["data"]["fullyQualifiedCategory"] == "Expense.Overheads"
-    duplicate = xero_api.post(
-        f"{connection}/push/accounts",
-        json={
-            "nominalCode": "4100",
-            "name": "Card Fees 2",
-            "fullyQualifiedCategory": "Expense.Overheads",
-        },
-        headers=headers,
-    ).json()
+    duplicate = push(xero_api, company, "accounts", fees | {"name": "Card Fees 2"}).json()
     assert duplicate["status"] == "Failed"
     assert "unique Code" in duplicate["errorMessage"]  # Xero's own words
 
-    card = xero_api.post(
-        f"{connection}/push/bankAccounts",
-        json={
+    card = push(
+        xero_api,
+        company,
+        "bankAccounts",
+        {
             "accountName": "Expensely Card",
             "accountType": "Credit",
             "accountNumber": "4111",
             "currency": "GBP",
         },
-        headers=headers,
     ).json()
     assert card["status"] == "Success", card
     assert card["data"]["accountType"] == "Credit"

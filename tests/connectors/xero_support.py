@@ -101,15 +101,16 @@ class XeroBooks:
             "Accept": "application/json",
         }
 
+    def read(self, path: str, **params: str) -> Any:
+        """Xero's answer to a GET of `path` (below the API's root)."""
+        response = httpx.get(f"{self.url}/{path}", params=params, headers=self.headers)
+        response.raise_for_status()
+        return response.json()
+
     def get(self, collection: str, where: str | None = None) -> list[dict[str, Any]]:
         params = {"where": where} if where else {}
-        response = httpx.get(f"{self.url}/{collection}", params=params, headers=self.headers)
-        response.raise_for_status()
-        return list(response.json()[collection])
+        return list(self.read(collection, **params)[collection])
 
     def attachments(self, collection: str, record_id: str) -> list[str]:
-        response = httpx.get(
-            f"{self.url}/{collection}/{record_id}/Attachments", headers=self.headers
-        )
-        response.raise_for_status()
-        return [a["FileName"] for a in response.json()["Attachments"]]
+        listed = self.read(f"{collection}/{record_id}/Attachments")["Attachments"]
+        return [a["FileName"] for a in listed]
