@@ -42,18 +42,16 @@ from spendsync.ledger.model import (
     ExpenseLine,
     Reimbursable,
     TrackingRef,
-    Transfer,
 )
-from spendsync.ledger.money import Money
 from tests.connectors.contract.beancount import (
     bean_check_errors,
     bean_query,
     ledger_records,
     require_beancount,
 )
+from tests.connectors.ledger_documents import DAY, expense, transfer
 
 COMPANY = "7c1f6a52-0000-4000-8000-000000000001"
-DAY = dt.date(2026, 11, 4)
 SRC = Path(__file__).parents[2] / "src"
 
 
@@ -159,11 +157,7 @@ def _payment(
 ) -> Expense:
     fields: dict[str, Any] = {
         "id": transaction_id,
-        "kind": ExpenseKind.PAYMENT,
-        "issue_date": DAY,
-        "currency": "GBP",
         "bank_account_id": "Liabilities:CreditCard:Company",
-        "merchant_name": "Pret A Manger",
         "lines": (
             ExpenseLine(
                 Decimal(net),
@@ -174,8 +168,7 @@ def _payment(
             ),
         ),
     }
-    fields.update(extra)
-    return Expense(**fields)
+    return expense(ExpenseKind.PAYMENT, **{**fields, **extra})
 
 
 def _entry_text(main: Path, transaction_id: str) -> str:
@@ -234,13 +227,12 @@ def test_each_type_is_a_balanced_entry_beancount_accepts(
             TransactionKind.PAYMENT,
         ),
         _item(
-            Transfer(
+            transfer(
+                "Assets:Bank:Current",
+                "100.00 XXX",
+                "Liabilities:CreditCard:Company",
+                "100.00 XXX",
                 id="tr-1",
-                date=DAY,
-                from_account_id="Assets:Bank:Current",
-                from_amount=Money(Decimal("100.00"), "XXX"),
-                to_account_id="Liabilities:CreditCard:Company",
-                to_amount=Money(Decimal("100.00"), "XXX"),
                 description="Card repayment",
             ),
             TransactionKind.TRANSFER,

@@ -31,17 +31,15 @@ from spendsync.ledger.model import (
     Reimbursable,
     TrackingDataType,
     TrackingRef,
-    Transfer,
 )
-from spendsync.ledger.money import Money
 from spendsync.ledger.posting import (
     plan_adjustment,
     plan_expense,
     plan_reimbursable,
     plan_transfer,
 )
+from tests.connectors.ledger_documents import DAY, expense, transfer
 
-DAY = date(2026, 11, 4)
 UK = mapping.Books(
     home_currency="GBP",
     multicurrency=True,
@@ -58,13 +56,8 @@ US = mapping.Books(
 
 def _expense(kind: ExpenseKind, **overrides: Any) -> Expense:
     fields: dict[str, Any] = {
-        "id": "t-1",
-        "kind": kind,
-        "issue_date": DAY,
-        "currency": "GBP",
         "bank_account_id": "card",
         "contact_id": "56",
-        "merchant_name": "Pret A Manger",
         "notes": "Team lunch",
         "reference": "R-1",
         "lines": (
@@ -83,8 +76,7 @@ def _expense(kind: ExpenseKind, **overrides: Any) -> Expense:
             ),
         ),
     }
-    fields.update(overrides)
-    return Expense(**fields)
+    return expense(kind, **{**fields, **overrides})
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -357,16 +349,7 @@ def test_an_employee_on_a_purchase_is_an_employee_entity() -> None:
 def test_transfers_move_the_foreign_side_at_the_implied_rate() -> None:
     same = mapping.transfer(
         plan_transfer(
-            Transfer(
-                id="t",
-                date=DAY,
-                from_account_id="bank",
-                from_amount=Money(Decimal("100"), "GBP"),
-                to_account_id="card",
-                to_amount=Money(Decimal("100"), "GBP"),
-                description="Card repayment",
-            ),
-            "GBP",
+            transfer("bank", "100 GBP", "card", "100 GBP", description="Card repayment"), "GBP"
         ),
         UK,
     )
@@ -379,17 +362,7 @@ def test_transfers_move_the_foreign_side_at_the_implied_rate() -> None:
         "PrivateNote": "Card repayment",
     }
     cross = mapping.transfer(
-        plan_transfer(
-            Transfer(
-                id="t",
-                date=DAY,
-                from_account_id="bank",
-                from_amount=Money(Decimal("79"), "GBP"),
-                to_account_id="usd-card",
-                to_amount=Money(Decimal("100"), "USD"),
-            ),
-            "GBP",
-        ),
+        plan_transfer(transfer("bank", "79 GBP", "usd-card", "100 USD"), "GBP"),
         UK,
     )
     assert (cross["Amount"], cross["CurrencyRef"], cross["ExchangeRate"]) == (

@@ -17,29 +17,22 @@ from spendsync.ledger.model import (
     ExpenseLine,
     Reimbursable,
     TrackingRef,
-    Transfer,
 )
-from spendsync.ledger.money import Money
 from spendsync.ledger.posting import (
     plan_adjustment,
     plan_expense,
     plan_reimbursable,
     plan_transfer,
 )
+from tests.connectors.ledger_documents import DAY, expense, transfer
 
-DAY = date(2026, 11, 4)
 OPTIONS = {"opt-sales": ("cat-dept", "opt-sales")}
 
 
 def _expense(kind: ExpenseKind, **overrides: object) -> Expense:
     fields: dict[str, object] = {
-        "id": "t-1",
-        "kind": kind,
-        "issue_date": DAY,
-        "currency": "GBP",
         "bank_account_id": "card",
         "contact_id": "pret",
-        "merchant_name": "Pret A Manger",
         "lines": (
             ExpenseLine(
                 net=Decimal("10.00"),
@@ -51,8 +44,7 @@ def _expense(kind: ExpenseKind, **overrides: object) -> Expense:
             ExpenseLine(net=Decimal("5.00"), account_id="meals", description="Coffee"),
         ),
     }
-    fields.update(overrides)
-    return Expense(**fields)  # type: ignore[arg-type]
+    return expense(kind, **{**fields, **overrides})
 
 
 def test_a_payment_is_a_spend_with_tax_per_line() -> None:
@@ -111,16 +103,10 @@ def test_a_reimbursable_is_an_authorised_bill_to_the_employee() -> None:
 
 
 def test_a_transfer_moves_the_from_amount() -> None:
-    transfer = Transfer(
-        id="x-1",
-        date=DAY,
-        from_account_id="bank",
-        from_amount=Money(Decimal("100"), "GBP"),
-        to_account_id="card",
-        to_amount=Money(Decimal("100"), "GBP"),
-        description="Card repayment",
+    repayment = transfer(
+        "bank", "100 GBP", "card", "100 GBP", id="x-1", description="Card repayment"
     )
-    body = mapping.bank_transfer(plan_transfer(transfer, "GBP"))
+    body = mapping.bank_transfer(plan_transfer(repayment, "GBP"))
     assert body["FromBankAccount"] == {"AccountID": "bank"}
     assert body["ToBankAccount"] == {"AccountID": "card"}
     assert (body["Amount"], body["Reference"]) == ("100.00", "Card repayment")
