@@ -51,8 +51,8 @@ class SandboxInstance(ABC, Generic[BackendT, IdentityT]):
         return self.plane.clock
 
     def reset(self) -> None:
-        """Demo books again, no grants, and only the configured apps (copies, so a test that
-        edits a registration does not change the configuration)."""
+        """Fresh books (the demo data when configured), no grants, and only the configured apps
+        (copies, so a test that edits a registration does not change the configuration)."""
         self.backend.reset()
         self.identity.reset_grants()
         self.identity.apps = {app.client_id: app.model_copy() for app in self._apps}
