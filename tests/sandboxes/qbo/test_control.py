@@ -72,3 +72,35 @@ def test_realms_endpoint(client: TestClient) -> None:
         US_REALM_ID: "Demo US Inc",
         UK_REALM_ID: "Demo UK Ltd",
     }
+
+
+def test_copies_of_the_uk_company_are_separate_books(client: TestClient) -> None:
+    added = client.post("/_control/qbo/companies", json={"names": ["Load Co 1", "Load Co 2"]})
+    assert added.status_code == 201, added.text
+    realms = {c["name"]: c["realmId"] for c in added.json()}
+    assert len(set(realms.values()) | {US_REALM_ID, UK_REALM_ID}) == 4
+    assert client.get("/_control/qbo/realms").json()[realms["Load Co 2"]] == "Load Co 2"
+    first, second = realms["Load Co 1"], realms["Load Co 2"]
+    headers = {
+        "Authorization": f"Bearer {issue_token(client, first)['access_token']}",
+        "Accept": "application/json",
+    }
+    vendor = client.post(
+        f"/v3/company/{first}/vendor",
+        json={"DisplayName": "Only In One", "CurrencyRef": {"value": "GBP"}},
+        headers=headers,
+    )
+    assert vendor.status_code == 200, vendor.text
+    info = client.get(f"/v3/company/{first}/companyinfo/1", headers=headers).json()
+    assert info["CompanyInfo"]["CompanyName"] == "Load Co 1"
+    other = {
+        "Authorization": f"Bearer {issue_token(client, second)['access_token']}",
+        "Accept": "application/json",
+    }
+    found = client.get(
+        f"/v3/company/{second}/query",
+        params={"query": "select * from Vendor where DisplayName = 'Only In One'"},
+        headers=other,
+    ).json()
+    assert "Vendor" not in found["QueryResponse"]
+    assert client.post("/_control/qbo/companies", json={"names": []}).status_code == 422

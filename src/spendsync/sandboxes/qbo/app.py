@@ -50,7 +50,13 @@ from spendsync.sandboxes.qbo.oauth import (
     IdentitySettings,
     create_identity_router,
 )
-from spendsync.sandboxes.qbo.seed import UK_REALM_ID, US_REALM_ID, apply_seed, demo_companies
+from spendsync.sandboxes.qbo.seed import (
+    UK_REALM_ID,
+    US_REALM_ID,
+    apply_seed,
+    demo_companies,
+    uk_company,
+)
 from spendsync.sandboxes.qbo.state import Company
 
 Json = dict[str, Any]
@@ -550,6 +556,10 @@ def _upload(
     return answers
 
 
+class NewCompanies(BaseModel):
+    names: list[str] = Field(min_length=1, max_length=2000)
+
+
 def _register_qbo_control_routes(app: FastAPI, sandbox: QboSandbox) -> None:
     """QBO-specific control endpoints: registered apps, consent, direct tokens, companies."""
 
@@ -585,6 +595,16 @@ def _register_qbo_control_routes(app: FastAPI, sandbox: QboSandbox) -> None:
     @app.get("/_control/qbo/realms")
     def realms() -> dict[str, str]:
         return sandbox.backend.company_names()
+
+    @app.post("/_control/qbo/companies", status_code=201)
+    def add_companies(request: NewCompanies) -> list[dict[str, str]]:
+        """Copies of the UK demo company under other names, each with its own realm id."""
+        first = 9341453100000000 + len(sandbox.backend.companies)
+        added = [
+            sandbox.backend.add(uk_company(name, str(first + n)))
+            for n, name in enumerate(request.names)
+        ]
+        return [{"realmId": c.realm_id, "name": c.name} for c in added]
 
 
 def create_app(config: QboSandboxConfig | None = None) -> FastAPI:

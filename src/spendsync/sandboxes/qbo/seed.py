@@ -198,10 +198,11 @@ def us_company() -> Company:
     return company
 
 
-def uk_company() -> Company:
+def uk_company(name: str = "Demo UK Ltd", realm_id: str = UK_REALM_ID) -> Company:
+    """The UK VAT company; another `name` and `realm_id` give a copy (load tests)."""
     company = Company(
-        realm_id=UK_REALM_ID,
-        name="Demo UK Ltd",
+        realm_id=realm_id,
+        name=name,
         country="GB",
         home_currency="GBP",
         multicurrency=True,

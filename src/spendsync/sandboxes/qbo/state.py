@@ -1135,5 +1135,10 @@ class QboBackend:
     def company(self, realm_id: str) -> Company | None:
         return self.companies.get(realm_id.strip())
 
+    def add(self, company: Company) -> Company:
+        """Another company (until the next reset), e.g. one per company in a load test."""
+        with self._lock:
+            return self.companies.setdefault(company.realm_id, company)
+
     def company_names(self) -> dict[str, str]:
         return {realm_id: company.name for realm_id, company in self.companies.items()}
