@@ -17,14 +17,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from spendsync.app import create_app
 from spendsync.config import Settings
 from spendsync.connectors.beancount.files import beancount_tool
 from spendsync.connectors.errors import NotSupported
-from spendsync.jobs import engine as jobs_engine
 from spendsync.jobs.engine import JobQueue
 from tests.conftest import PUBLIC_URL
 from tests.connectors.contract.harness import Chart, Company, WrittenRecord
+from tests.connectors.platform_settings import spendsync_for_platform
 
 
 def require_beancount() -> None:
@@ -162,17 +161,7 @@ def beancount_harness(
 ) -> Iterator[BeancountHarness]:
     require_beancount()
     ledgers = tmp_path / "ledgers"
-    context = jobs_engine.worker_context()
-    original = context.settings
-    # The worker opens ledgers with its own settings: give it this test's ledgers folder.
-    object.__setattr__(
-        context, "settings", original.model_copy(update={"beancount_ledgers_dir": ledgers})
-    )
-    try:
-        app = create_app(
-            settings.model_copy(update={"beancount_ledgers_dir": ledgers}), engine, worker
-        )
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield BeancountHarness(client, ledgers)
-    finally:
-        object.__setattr__(context, "settings", original)
+    # The worker opens ledgers with its own settings: both get this test's ledgers folder.
+    update = {"beancount_ledgers_dir": ledgers}
+    with spendsync_for_platform(settings, engine, worker, update) as client:
+        yield BeancountHarness(client, ledgers)

@@ -15,11 +15,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue
+from tests.connectors.connector_scenarios import sandbox_counters
 
 
 @dataclass(frozen=True)
@@ -98,3 +100,16 @@ class Harness(Protocol):
 
 
 HarnessFactory = Callable[[Settings, Engine, JobQueue, Path], AbstractContextManager[Harness]]
+
+
+def arm_faults(sandbox_url: str, method: str, path: str, faults: list[dict[str, Any]]) -> int:
+    """Through a sandbox's control plane: the next `method` calls to `path` meet `faults`,
+    one each, in order; returns how many were armed."""
+    rule = {"method": method, "path": path, "faults": faults}
+    assert httpx.post(f"{sandbox_url}/_control/faults", json=rule).status_code == 201
+    return len(faults)
+
+
+def faults_met(sandbox_url: str) -> int:
+    """How many armed faults a sandbox has served so far."""
+    return sum(sandbox_counters(sandbox_url)["injectedFaults"].values())

@@ -18,7 +18,13 @@ from spendsync.connections.models import Connection
 from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.jobs.engine import JobQueue
-from tests.connectors.contract.harness import Chart, Company, WrittenRecord
+from tests.connectors.contract.harness import (
+    Chart,
+    Company,
+    WrittenRecord,
+    arm_faults,
+    faults_met,
+)
 from tests.connectors.qbo_support import (
     QBO_CLIENT_ID,
     QBO_CLIENT_SECRET,
@@ -96,13 +102,10 @@ class QboHarness:
             {"kind": "error", "status": 503},
             {"kind": "timeout", "delay_seconds": 30},  # spendsync gives up after 1 s
         ]
-        rule = {"method": "POST", "path": "/v3/company/*", "faults": faults}
-        assert httpx.post(f"{self.url}/_control/faults", json=rule).status_code == 201
-        return len(faults)
+        return arm_faults(self.url, "POST", "/v3/company/*", faults)
 
     def transient_faults_met(self) -> int:
-        counters = httpx.get(f"{self.url}/_control/counters").json()
-        return sum(counters["injectedFaults"].values())
+        return faults_met(self.url)
 
     def revoke_access(self, company: Company) -> None:
         """The customer disconnects spendsync in QuickBooks: Intuit ends the app's grant."""

@@ -15,8 +15,14 @@ from sqlalchemy import Engine
 from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue
 from tests.connectors.conftest import CLIENT_ID, running_xero_sandbox
-from tests.connectors.contract.harness import Chart, Company, WrittenRecord
-from tests.connectors.xero_support import link, spendsync_on
+from tests.connectors.contract.harness import (
+    Chart,
+    Company,
+    WrittenRecord,
+    arm_faults,
+    faults_met,
+)
+from tests.connectors.xero_support import XeroBooks, link, spendsync_on
 
 # What each record type is listed under, and which of them count as live.
 _COLLECTIONS = ("BankTransactions", "BankTransfers", "Invoices", "ManualJournals")
@@ -59,17 +65,7 @@ class XeroHarness:
         return self._tenants[company.id]
 
     def _get(self, company: Company, path: str) -> Any:
-        token = httpx.post(f"{self.url}/_control/xero/tokens", json={"client_id": CLIENT_ID})
-        response = httpx.get(
-            f"{self.url}/api.xro/2.0/{path}",
-            headers={
-                "Authorization": f"Bearer {token.json()['access_token']}",
-                "xero-tenant-id": self._tenant(company),
-                "Accept": "application/json",
-            },
-        )
-        response.raise_for_status()
-        return response.json()
+        return XeroBooks(self.url, self._tenant(company)).read(path)
 
     def records(self, company: Company) -> list[WrittenRecord]:
         found: list[WrittenRecord] = []
@@ -119,13 +115,10 @@ class XeroHarness:
             {"kind": "timeout", "delay_seconds": 30},  # spendsync gives up after 1 s
         ]
         # Xero creates with PUT; the scenario creates.
-        rule = {"method": "PUT", "path": "/api.xro/2.0/*", "faults": faults}
-        assert httpx.post(f"{self.url}/_control/faults", json=rule).status_code == 201
-        return len(faults)
+        return arm_faults(self.url, "PUT", "/api.xro/2.0/*", faults)
 
     def transient_faults_met(self) -> int:
-        counters = httpx.get(f"{self.url}/_control/counters").json()
-        return sum(counters["injectedFaults"].values())
+        return faults_met(self.url)
 
     def revoke_access(self, company: Company) -> None:
         self._tenant(company)  # remembered for reading the books afterwards
