@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
@@ -77,9 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--merge", action="store_true", help="keep the other benchmarks' results in --out"
     )
+    parser.add_argument(
+        "--scale-companies", default=None, help="override part 5's company counts, e.g. 1,10,100"
+    )
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    if args.scale_companies:
+        counts = [int(c) for c in args.scale_companies.split(",")]
+        sizes = dataclasses.replace(sizes, scale_companies=counts)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(chosen) - set(BENCHMARKS)
     if unknown:

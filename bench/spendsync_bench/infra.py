@@ -318,10 +318,16 @@ class Company:
 
 
 def link_company(
-    deployment: Spendsync, sandbox: Sandbox, name: str, tenant: str, api: str | None = None
+    deployment: Spendsync,
+    sandbox: Sandbox,
+    name: str,
+    tenant: str,
+    api: str | None = None,
+    *,
+    wait: bool = True,
 ) -> Company:
-    """Create a company and link it through the platform's real OAuth redirect flow, then wait
-    for its reference data and return its accounts' ids by name."""
+    """Create a company and link it through the platform's real OAuth redirect flow; with
+    `wait`, wait for its reference data and return its accounts' ids by name."""
     api = api or deployment.api
     platform = sandbox.spec.platform
     with deployment.client(api) as client:
@@ -340,15 +346,23 @@ def link_company(
         if done.status_code != 200:
             raise RuntimeError(f"linking failed: {done.status_code} {done.text[:500]}")
 
+    found = Company(company["id"], api, tenant, {})
+    return with_accounts(deployment, found) if wait else found
+
+
+def with_accounts(deployment: Spendsync, company: Company, timeout: float = 900) -> Company:
+    """Wait for a linked company's reference data; the company with its accounts by name."""
+    with deployment.client(company.api) as client:
+
         def read() -> dict[str, str] | None:
-            history = client.get(f"/companies/{company['id']}/data/history").json()["results"]
+            history = client.get(f"/companies/{company.id}/data/history").json()["results"]
             if len([p for p in history if p["isCompleted"]]) < 5:
                 return None
-            options = client.get(f"/companies/{company['id']}/sync/expenses/mappingOptions")
+            options = client.get(f"/companies/{company.id}/sync/expenses/mappingOptions")
             return {a["name"]: a["id"] for a in options.json()["accounts"]}
 
-        accounts = wait_for(read, 600, f"reference data of {name}", every=0.25)
-    return Company(company["id"], api, tenant, accounts)
+        accounts = wait_for(read, timeout, f"reference data of {company.id}", every=0.25)
+    return Company(company.id, company.api, company.tenant, accounts)
 
 
 def payments(company: Company, platform: str, count: int, first: int = 0) -> list[dict[str, Any]]:

@@ -45,6 +45,7 @@ def machine() -> dict[str, str]:
         "os": platform.platform(),
         "postgresql": postgres or "unknown",
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
 
 
@@ -64,8 +65,8 @@ def markdown(results: dict[str, Any]) -> str:
     add("")
     add(
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory']} RAM, Python {m['python']}, "
-        f"PostgreSQL {m['postgresql']}, {m['os']}; run {m['date']}. The machine was shared "
-        "with another engineer's test runs."
+        f"PostgreSQL {m['postgresql']}, {m['os']}; run {m['date']} (load average at the start "
+        f"{m.get('load', 'unknown')}). The machine was shared with another engineer's test runs."
     )
     add("")
     targets: list[tuple[str, str, str]] = []

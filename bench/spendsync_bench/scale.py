@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from spendsync_bench.infra import (
     XERO_CLIENT,
@@ -32,6 +33,7 @@ from spendsync_bench.infra import (
     running_spendsync,
     wait_for,
     wait_syncs,
+    with_accounts,
 )
 
 PER_COMPANY = 100
@@ -60,8 +62,8 @@ def run_scale(
         deployment = stack.enter_context(
             running_spendsync(workdir / "scale", env, database_url=url, apis=2, workers=0)
         )
-        for api in deployment.apis:
-            sandbox.register_app(XERO_CLIENT, f"{api}/link/callback/xero")
+        # Both APIs answer under the first one's public URL (as behind a load balancer).
+        sandbox.register_app(XERO_CLIENT, f"{deployment.api}/link/callback/xero")
         # Linking (and the reference-data pulls it starts) needs a worker.
         linker = stack.enter_context(
             _process(
@@ -82,10 +84,12 @@ def run_scale(
                     org["name"],
                     org["tenantId"],
                     api=deployment.apis[n % 2],
+                    wait=False,
                 )
             )
             if (n + 1) % 50 == 0:
                 log(f"  scale: {n + 1}/{most} companies linked")
+        companies = [with_accounts(deployment, c) for c in companies]
         log(f"  scale: {most} companies linked in {time.monotonic() - started:.0f}s")
         linker.terminate()
         linker.wait(30)
@@ -118,10 +122,18 @@ def _point(
             )
             for n in range(workers)
         ]
-        # Ready when every worker answers its heartbeat in the database: give them the time
-        # a start takes on this machine, then check they are still alive.
-        time.sleep(4.0 + workers)
-        wait_for(lambda: all(p.poll() is None for p in processes) or None, 5, "workers")
+        # Ready once every worker process has recorded its heartbeat (it does so once its job
+        # engine has started and it can dequeue).
+        pids = {p.pid for p in processes}
+
+        def ready() -> bool | None:
+            if any(p.poll() is not None for p in processes):
+                raise RuntimeError("a worker exited; see the scale-worker logs")
+            with deployment.engine().connect() as conn:
+                seen = {int(r[0]) for r in conn.execute(text("SELECT pid FROM worker_heartbeats"))}
+            return pids <= seen or None
+
+        wait_for(ready, 120, "workers' heartbeats", every=0.2)
         jobs = [(c, half) for c in companies for half in range(PER_COMPANY // 50)]
 
         def post(job: tuple[Company, int]) -> str:

@@ -5,6 +5,8 @@ budget; a platform minute of rest between rounds so each starts with an empty wi
 
 from __future__ import annotations
 
+import itertools
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +60,23 @@ class ThroughputResult:
         """Transactions per *platform* minute (the sandbox's clock runs `scale` times faster)."""
         return run.transactions / run.seconds * 60 / self.scale
 
+    def sync_profile(self) -> dict[str, float]:
+        """Where one company's time goes: each sync's run (started → completed) and the gap
+        from one sync's completion to the next one's start (dequeue, workflow start)."""
+        busy: list[float] = []
+        gaps: list[float] = []
+        for run in self.spendsync:
+            ordered = sorted(
+                (t for t in run.syncs if t.started and t.completed), key=lambda t: t.started
+            )
+            for earlier, later in itertools.pairwise(ordered):
+                gaps.append((later.started - earlier.completed).total_seconds())  # type: ignore[operator]
+            busy += [(t.completed - t.started).total_seconds() for t in ordered]  # type: ignore[operator]
+        return {
+            "sync_run_median_s": statistics.median(busy) if busy else float("nan"),
+            "between_syncs_median_s": statistics.median(gaps) if gaps else float("nan"),
+        }
+
     def as_dict(self) -> dict[str, Any]:
         best = [self.per_platform_minute(r) for r in self.spendsync]
         hand = [self.per_platform_minute(r) for r in self.hand]
@@ -74,6 +93,7 @@ class ThroughputResult:
             "hand_transactions": self.hand_transactions,
             "hand_tx_per_min": hand,
             "hand_retries": [r.retries for r in self.hand],
+            **self.sync_profile(),
         }
 
 
