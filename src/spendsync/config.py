@@ -47,6 +47,12 @@ class Settings(BaseSettings):
         description="How long a stored Idempotency-Key response is replayed.",
     )
     db_pool_size: int = Field(default=10, description="Connection pool size (PostgreSQL).")
+    jobs_db_pool_size: int = Field(
+        default=20,
+        ge=2,
+        description="Connection pool size of the job engine's system database (PostgreSQL; "
+        "DBOS's default).",
+    )
     jobs_database_url: str | None = Field(
         default=None,
         description="The job engine's system database. Default: <data_dir>/jobs.sqlite with "

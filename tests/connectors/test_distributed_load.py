@@ -1,13 +1,15 @@
 """Scale-out under load, on PostgreSQL: two API processes and three worker processes, many
-companies each linked to its own Xero organisation, transactions pushed concurrently through
-both APIs. Every transaction ends Completed exactly once in the sandbox's books, no company
-ever has two syncs writing at once, and no organisation ever sees more than Xero's limits (the
-sandbox counts violations; zero allowed) — also while workers are SIGKILLed every few seconds
-and the sandbox answers with 429s and 5xx.
+companies, half linked each to its own Xero organisation and half each to its own QuickBooks
+Online company, transactions pushed concurrently through both APIs. Every transaction ends
+Completed exactly once in its platform's books, no company ever has two syncs writing at once,
+and no organisation or realm ever sees more than its platform's limits (the sandboxes count
+violations; zero allowed) — also while workers are SIGKILLed every few seconds and the
+sandboxes answer with 429s and 5xx.
 
-CI-sized: 16 companies x 100 transactions (LOAD_COMPANIES changes it) on a Xero clock where a
-minute lasts one second (so the per-tenant limit is 60 calls a second and 5 in flight); bench/
-holds the full-size run.
+CI-sized: 16 companies x 100 transactions (LOAD_COMPANIES changes it). Xero runs on a clock
+where a minute lasts one second (so the per-tenant limit is 60 calls a second and 5 in flight);
+QBO on its real limits (500 a minute, 10 a second and 10 in flight per realm). The full-size
+run (LOAD_COMPANIES=200: 20,000 transactions) is recorded in bench/.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,9 +38,16 @@ from sqlalchemy import Engine, select
 from spendsync.config import Settings
 from spendsync.jobs.engine import migrate_jobs_database
 from spendsync.sandboxes.control import RateLimits
+from spendsync.sandboxes.qbo.app import qbo_limits
 from spendsync.syncs.models import Sync
 from tests.conftest import auth, throwaway_database
 from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET, running_xero_sandbox
+from tests.connectors.qbo_support import (
+    QBO_CLIENT_ID,
+    QBO_CLIENT_SECRET,
+    QboBooks,
+    running_qbo_sandbox,
+)
 from tests.live_server import free_port, running_server
 
 pytestmark = pytest.mark.live
@@ -47,7 +57,9 @@ PER_COMPANY = 100  # two requests of 50
 WORKERS = 3
 
 
-def _env(settings: Settings, jobs_url: str, sandbox: str, public_url: str) -> dict[str, str]:
+def _env(
+    settings: Settings, jobs_url: str, sandbox: str, qbo: str, public_url: str
+) -> dict[str, str]:
     return {
         "SPENDSYNC_JOBS_DATABASE_URL": jobs_url,
         "SPENDSYNC_SECRET_KEY": settings.secret_key.get_secret_value()
@@ -65,10 +77,19 @@ def _env(settings: Settings, jobs_url: str, sandbox: str, public_url: str) -> di
         "SPENDSYNC_XERO_CALLS_PER_MINUTE": "60",
         "SPENDSYNC_XERO_MINUTE_SECONDS": "1",
         "SPENDSYNC_XERO_MAX_CONCURRENT_CALLS": "5",
+        # QuickBooks Online on its real limits (spendsync's defaults: 500/min, 10/s, 10 in flight).
+        "SPENDSYNC_QBO_CLIENT_ID": QBO_CLIENT_ID,
+        "SPENDSYNC_QBO_CLIENT_SECRET": QBO_CLIENT_SECRET,
+        "SPENDSYNC_QBO_AUTHORIZE_URL": f"{qbo}/connect/oauth2",
+        "SPENDSYNC_QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer",
+        "SPENDSYNC_QBO_REVOCATION_URL": f"{qbo}/v2/oauth2/tokens/revoke",
+        "SPENDSYNC_QBO_API_URL": f"{qbo}/v3",
         "SPENDSYNC_QUEUE_POLLING_INTERVAL_SECONDS": "0.1",
         "SPENDSYNC_WORKER_HEARTBEAT_SECONDS": "0.5",
         "SPENDSYNC_WORKER_DEAD_AFTER_SECONDS": "3",
-        "SPENDSYNC_DB_POOL_SIZE": "12",
+        # Five processes well within PostgreSQL's 100 connections.
+        "SPENDSYNC_DB_POOL_SIZE": "6",
+        "SPENDSYNC_JOBS_DB_POOL_SIZE": "8",
         "SPENDSYNC_LOG_LEVEL": "WARNING",
     }
 
@@ -86,7 +107,7 @@ class Workers:
         with self.log.open("ab") as handle:
             self.processes.append(
                 subprocess.Popen(
-                    [sys.executable, "-m", "spendsync", "worker", "--concurrency", "8"],
+                    [sys.executable, "-m", "spendsync", "worker", "--concurrency", "6"],
                     env=self.env,
                     stdout=handle,
                     stderr=subprocess.STDOUT,
@@ -119,22 +140,33 @@ def cluster_databases(
         yield jobs_url
 
 
-def _link(api: str, sandbox: str, name: str, tenant: str, key: str) -> dict[str, str]:
-    """A company linked, through the real OAuth redirect flow, to its own organisation."""
-    headers = auth(key)
-    with httpx.Client(base_url=api, headers=headers, timeout=30) as client:
-        company = client.post("/companies", json={"name": name}).json()
-        connection = client.post(
-            f"/companies/{company['id']}/connections", json={"platformKey": "gbol"}
-        ).json()
-    httpx.put(
-        f"{sandbox}/_control/xero/consent", json={"auto": True, "tenant_ids": [tenant]}
-    ).raise_for_status()
-    to_xero = httpx.get(connection["linkUrl"], follow_redirects=False)
-    back = httpx.get(to_xero.headers["location"], follow_redirects=False)
-    done = httpx.get(back.headers["location"])
-    assert done.status_code == 200, done.text
-    return {"id": company["id"], "api": api}
+@dataclass(frozen=True)
+class Platform:
+    """What the load needs to know of a platform: its key, how to aim consent at one of its
+    companies, the expense account the payments post to, and how to read its books."""
+
+    key: str
+    sandbox: str
+    consent: Callable[[str], dict[str, Any]]
+    expense_account: str
+    books: Callable[[str, str], list[Decimal]]
+
+    def link(self, api: str, name: str, tenant: str, key: str) -> dict[str, str]:
+        """A company linked, through the real OAuth redirect flow, to its own books."""
+        with httpx.Client(base_url=api, headers=auth(key), timeout=30) as client:
+            company = client.post("/companies", json={"name": name}).json()
+            connection = client.post(
+                f"/companies/{company['id']}/connections", json={"platformKey": self.key}
+            ).json()
+        platform = "xero" if self.key == "gbol" else "qbo"
+        httpx.put(
+            f"{self.sandbox}/_control/{platform}/consent", json=self.consent(tenant)
+        ).raise_for_status()
+        to_platform = httpx.get(connection["linkUrl"], follow_redirects=False)
+        back = httpx.get(to_platform.headers["location"], follow_redirects=False)
+        done = httpx.get(back.headers["location"])
+        assert done.status_code == 200, done.text
+        return {"id": company["id"], "api": api, "tenant": tenant, "platform": self.key}
 
 
 def _wait(check: Any, timeout: float, what: str) -> Any:
@@ -145,7 +177,7 @@ def _wait(check: Any, timeout: float, what: str) -> Any:
     return result
 
 
-def _payments(accounts: dict[str, str], first: int) -> list[dict[str, Any]]:
+def _payments(accounts: dict[str, str], expense: str, first: int) -> list[dict[str, Any]]:
     return [
         {
             "id": str(uuid.uuid4()),
@@ -157,7 +189,7 @@ def _payments(accounts: dict[str, str], first: int) -> list[dict[str, Any]]:
             "lines": [
                 {
                     "netAmount": str(Decimal(first + n) / 100 + 1),
-                    "accountRef": {"id": accounts["Travel - National"]},
+                    "accountRef": {"id": accounts[expense]},
                 }
             ],
         }
@@ -165,7 +197,7 @@ def _payments(accounts: dict[str, str], first: int) -> list[dict[str, Any]]:
     ]
 
 
-def _books(sandbox: str, tenant: str) -> list[Decimal]:
+def _xero_books(sandbox: str, tenant: str) -> list[Decimal]:
     token = httpx.post(f"{sandbox}/_control/xero/tokens", json={"client_id": CLIENT_ID})
     totals: list[Decimal] = []
     page = 1
@@ -185,6 +217,12 @@ def _books(sandbox: str, tenant: str) -> list[Decimal]:
         page += 1
 
 
+def _qbo_books(sandbox: str, realm: str) -> list[Decimal]:
+    books = QboBooks(sandbox, realm)
+    found = books.query("select * from Purchase startposition 1 maxresults 1000")
+    return sorted(Decimal(str(p["TotalAmt"])) for p in found)
+
+
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("chaos", [False, True], ids=["steady", "kills-429s-5xx"])
 def test_many_companies_through_two_apis_and_three_workers(
@@ -202,17 +240,24 @@ def test_many_companies_through_two_apis_and_three_workers(
     key = new_key().key
     with ExitStack() as stack:
         sandbox = stack.enter_context(running_xero_sandbox(rate_limits=limits))
+        qbo = stack.enter_context(
+            running_qbo_sandbox(limits=qbo_limits().model_copy(update={"enforce": False}))
+        )
         ports = [free_port(), free_port()]
         public = f"http://127.0.0.1:{ports[0]}"  # the load balancer's address, in effect
-        httpx.post(
-            f"{sandbox}/_control/xero/apps",
-            json={
-                "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET,
-                "redirect_uris": [f"{public}/link/callback/xero"],
-            },
-        )
-        env = _env(settings, jobs_url, sandbox, public)
+        for url, platform, (client_id, secret), callback in (
+            (sandbox, "xero", (CLIENT_ID, CLIENT_SECRET), "xero"),
+            (qbo, "qbo", (QBO_CLIENT_ID, QBO_CLIENT_SECRET), "quickbooksonline"),
+        ):
+            httpx.post(
+                f"{url}/_control/{platform}/apps",
+                json={
+                    "client_id": client_id,
+                    "client_secret": secret,
+                    "redirect_uris": [f"{public}/link/callback/{callback}"],
+                },
+            ).raise_for_status()
+        env = _env(settings, jobs_url, sandbox, qbo, public)
         for n in range(len(ports)):
             (tmp_path / f"api{n}").mkdir()
         apis = [
@@ -234,11 +279,32 @@ def test_many_companies_through_two_apis_and_three_workers(
         for _ in range(WORKERS):
             workers.start()
 
-        names = [f"Load Org {n}" for n in range(COMPANIES)]
-        added = httpx.post(f"{sandbox}/_control/xero/organisations", json={"names": names})
-        tenants = {o["name"]: o["tenantId"] for o in added.json()}
+        xero = Platform(
+            "gbol",
+            sandbox,
+            lambda tenant: {"auto": True, "tenant_ids": [tenant]},
+            "Travel - National",
+            _xero_books,
+        )
+        quickbooks = Platform(
+            "qhyg",
+            qbo,
+            lambda realm: {"auto": True, "realm_id": realm},
+            "Travel",
+            _qbo_books,
+        )
+        platforms = {p.key: p for p in (xero, quickbooks)}
+        names = [f"Load Co {n}" for n in range(COMPANIES)]
+        added = httpx.post(
+            f"{sandbox}/_control/xero/organisations", json={"names": names[0::2]}
+        ).json()
+        added += [
+            {"tenantId": c["realmId"], "name": c["name"]}
+            for c in httpx.post(f"{qbo}/_control/qbo/companies", json={"names": names[1::2]}).json()
+        ]
+        tenants = {o["name"]: o["tenantId"] for o in added}
         companies = [
-            _link(apis[n % 2], sandbox, name, tenants[name], key) | {"tenant": tenants[name]}
+            (xero if n % 2 == 0 else quickbooks).link(apis[n % 2], name, tenants[name], key)
             for n, name in enumerate(names)
         ]
         headers = auth(key)
@@ -253,43 +319,58 @@ def test_many_companies_through_two_apis_and_three_workers(
                 f"{company['api']}/companies/{company['id']}/sync/expenses/mappingOptions",
                 headers=headers,
             ).json()
-            return {a["name"]: a["id"] for a in options["accounts"]}
+            found = {a["name"]: a["id"] for a in options["accounts"]}
+            wanted = ("Company Card", platforms[company["platform"]].expense_account)
+            return found if all(name in found for name in wanted) else None
 
         accounts = [_wait(lambda c=c: read(c), 120, "reference data") for c in companies]
 
         if chaos:
             stop = threading.Event()
-            for rule in (
-                {"kind": "rate_limit", "retry_after_seconds": 0.5},
-                {"kind": "error", "status": 503},
+            for url, method, path in (
+                (sandbox, "PUT", "/api.xro/2.0/*"),
+                (qbo, "POST", "/v3/company/*"),
             ):
-                httpx.post(
-                    f"{sandbox}/_control/faults",
-                    json={
-                        "method": "PUT",
-                        "path": "/api.xro/2.0/*",
-                        "fault": rule,
-                        "probability": 0.1,
-                    },
-                ).raise_for_status()
+                for rule in (
+                    {"kind": "rate_limit", "retry_after_seconds": 0.5},
+                    {"kind": "error", "status": 503},
+                ):
+                    httpx.post(
+                        f"{url}/_control/faults",
+                        json={"method": method, "path": path, "fault": rule, "probability": 0.1},
+                    ).raise_for_status()
 
             def chaos_monkey() -> None:
                 while not stop.wait(3.0):
                     workers.kill_one()
 
+            def calm() -> None:
+                stop.set()
+                monkey.join(timeout=30)
+
             monkey = threading.Thread(target=chaos_monkey, daemon=True)
             monkey.start()
+            stack.callback(calm)  # before the workers stop, also when the test fails
 
         def push(job: tuple[int, int]) -> str:
             index, half = job
             company = companies[index]
             api = apis[(index + half) % 2]  # both API processes take writes
-            response = httpx.post(
-                f"{api}/companies/{company['id']}/sync/expenses/expense-transactions",
-                json=_payments(accounts[index], half * 50),
-                headers=headers,
-                timeout=60,
+            body = _payments(
+                accounts[index], platforms[company["platform"]].expense_account, half * 50
             )
+            # As a client should: a 503 (canBeRetried) is sent again under the same key.
+            once = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+            for attempt in range(10):
+                response = httpx.post(
+                    f"{api}/companies/{company['id']}/sync/expenses/expense-transactions",
+                    json=body,
+                    headers=once,
+                    timeout=60,
+                )
+                if response.status_code != 503:
+                    break
+                time.sleep(0.5 * (attempt + 1))
             assert response.status_code == 200, response.text
             return str(response.json()["syncId"])
 
@@ -306,8 +387,7 @@ def test_many_companies_through_two_apis_and_three_workers(
 
         _wait(finished, 300, "every sync to finish")
         if chaos:
-            stop.set()
-            monkey.join(timeout=30)
+            calm()
             assert workers.killed >= 2
 
         with engine.connect() as conn:
@@ -325,9 +405,14 @@ def test_many_companies_through_two_apis_and_three_workers(
             rows.sort(key=lambda r: r.started)
             for earlier, later in itertools.pairwise(rows):
                 assert later.started >= earlier.completed
-        # Every transaction exactly once in its own organisation's books.
+        # Every transaction exactly once in its own organisation's (or realm's) books.
+        expected = sorted(Decimal(n) / 100 + 1 for n in range(PER_COMPANY))
         for company in companies:
-            expected = sorted(Decimal(n) / 100 + 1 for n in range(PER_COMPANY))
-            assert _books(sandbox, company["tenant"]) == expected
-        counters = httpx.get(f"{sandbox}/_control/counters").json()
-        assert counters["limitViolations"] == 0, counters
+            platform = platforms[company["platform"]]
+            assert platform.books(platform.sandbox, company["tenant"]) == expected, company
+        injected = 0
+        for url in (sandbox, qbo):
+            counters = httpx.get(f"{url}/_control/counters").json()
+            assert counters["limitViolations"] == 0, counters
+            injected += sum(counters["injectedFaults"].values())
+        assert (injected > 0) == chaos

@@ -98,6 +98,7 @@ def dbos_config(settings: Settings, executor: str = "local") -> DBOSConfig:
         "application_version": "1",
         "notification_listener_polling_interval_sec": 0.1,
         "executor_id": executor,
+        "sys_db_pool_size": settings.jobs_db_pool_size,
     }
 
 
