@@ -161,33 +161,32 @@ def configure(
     )
 
 
+def create_expenses(sdk: CodatSyncExpenses, company_id: str, items: list[dict[str, Any]]) -> Any:
+    """One expenses request: the sync."""
+    return sdk.expenses.create(request={"company_id": company_id, "request_body": items})
+
+
 def card_spend(sdk: CodatSyncExpenses, company_id: str, line: Line) -> tuple[str, Any]:
     """A Pret A Manger payment of 10 and a refund of 5 on the configured card: the payment's
     id and the sync."""
     payment_id = str(uuid.uuid4())
-    created = sdk.expenses.create(
-        request={
-            "company_id": company_id,
-            "request_body": [
-                {
-                    "id": payment_id,
-                    "type": "Payment",
-                    "issue_date": "2026-11-02",
-                    "currency": "GBP",
-                    "merchant_name": "Pret A Manger",
-                    "lines": [line(10)],
-                },
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Refund",
-                    "issue_date": "2026-11-03",
-                    "currency": "GBP",
-                    "merchant_name": "Pret A Manger",
-                    "lines": [line(5)],
-                },
-            ],
-        }
-    )
+    payment = {
+        "id": payment_id,
+        "type": "Payment",
+        "issue_date": "2026-11-02",
+        "currency": "GBP",
+        "merchant_name": "Pret A Manger",
+        "lines": [line(10)],
+    }
+    refund = {
+        "id": str(uuid.uuid4()),
+        "type": "Refund",
+        "issue_date": "2026-11-03",
+        "currency": "GBP",
+        "merchant_name": "Pret A Manger",
+        "lines": [line(5)],
+    }
+    created = create_expenses(sdk, company_id, [payment, refund])
     return payment_id, created
 
 
@@ -206,6 +205,43 @@ def update_payment(sdk: CodatSyncExpenses, company_id: str, payment_id: str, lin
             },
         }
     )
+
+
+def reward(account_id: str) -> dict[str, Any]:
+    """A cashback reward of 5 booked to `account_id`, as one item of an expenses request."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "Reward",
+        "issue_date": "2026-11-05",
+        "currency": "GBP",
+        "lines": [{"net_amount": 5, "account_ref": {"id": account_id}}],
+    }
+
+
+def usd_card_spend(
+    card_id: str, account_id: str, tracking_ids: list[str], **fields: Any
+) -> dict[str, Any]:
+    """A payment of 40 USD (at 0.8) on a USD card, its line tracked to `tracking_ids`, as one
+    item of an expenses request; `fields` (the merchant, a contact) add to it."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "Payment",
+        "issue_date": "2026-11-07",
+        "currency": "USD",
+        "currency_rate": "0.8",
+        "bank_account_ref": {"id": card_id},
+        **fields,
+        "lines": [
+            {
+                "net_amount": 40,
+                "account_ref": {"id": account_id},
+                "tracking_refs": [
+                    {"id": tracking_id, "data_type": "trackingCategories"}
+                    for tracking_id in tracking_ids
+                ],
+            }
+        ],
+    }
 
 
 def chargeback(line: Line) -> dict[str, Any]:

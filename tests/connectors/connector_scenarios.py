@@ -1,9 +1,10 @@
-"""Steps the end-to-end tests of each sandbox platform's connector take alike, through
-spendsync's API: pushing records to the platform, reading all reference data again, and
-reading the sandbox's counters. Each test states what the platform must make of them."""
+"""Steps the end-to-end tests of the platforms' connectors take alike, through spendsync's API:
+reading the mapping options, pushing records and card spend, reading all reference data again,
+and reading a sandbox's counters. Each test states what the platform must make of them."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -54,3 +55,50 @@ def sandbox_counters(sandbox_url: str) -> dict[str, Any]:
     """What a sandbox's control plane has counted: requests, limit violations, faults met."""
     counters: dict[str, Any] = httpx.get(f"{sandbox_url}/_control/counters").json()
     return counters
+
+
+def mapping_options(api: TestClient, company: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = api.get(
+        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
+    ).json()
+    return options
+
+
+def account_ids(api: TestClient, company: dict[str, Any]) -> dict[str, str]:
+    """The company's accounts in its mapping options: id by name."""
+    return {account["name"]: account["id"] for account in mapping_options(api, company)["accounts"]}
+
+
+def platform_ref(api: TestClient, company: dict[str, Any]) -> str:
+    """The company's id on its platform (a Xero tenant, a QBO realm), as spendsync reports it."""
+    info = api.get(f"/companies/{company['id']}/data/info", headers=company["headers"]).json()
+    return str(info["accountingPlatformRef"])
+
+
+def card_payment(accounts: dict[str, str], net_amount: float = 3) -> dict[str, Any]:
+    """A new Pret A Manger payment on the Company Card, booked to Travel - National."""
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "Payment",
+        "issueDate": "2026-11-05",
+        "currency": "GBP",
+        "merchantName": "Pret A Manger",
+        "bankAccountRef": {"id": accounts["Company Card"]},
+        "lines": [{"netAmount": net_amount, "accountRef": {"id": accounts["Travel - National"]}}],
+    }
+
+
+def push_card_payments(
+    api: TestClient, company: dict[str, Any], batches: int, per_batch: int
+) -> tuple[list[str], list[str]]:
+    """`batches` syncs of `per_batch` card payments each: the transaction ids and sync ids."""
+    accounts = account_ids(api, company)
+    base = f"/companies/{company['id']}/sync/expenses"
+    ids: list[str] = []
+    syncs: list[str] = []
+    for _ in range(batches):
+        items = [card_payment(accounts) for _ in range(per_batch)]
+        ids += [item["id"] for item in items]
+        response = api.post(f"{base}/expense-transactions", json=items, headers=company["headers"])
+        syncs.append(response.json()["syncId"])
+    return ids, syncs

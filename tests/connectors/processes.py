@@ -1,6 +1,5 @@
-"""`spendsync worker` processes for the tests that kill them, and the card spend those tests
-push: settings handed to a child process as environment variables, workers that share one
-log, and batches of small card payments whose ids and syncs the test then follows."""
+"""`spendsync worker` processes for the tests that kill them: settings handed to a child
+process as environment variables, and workers that share one log."""
 
 from __future__ import annotations
 
@@ -8,13 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from spendsync.config import Settings
@@ -97,40 +94,3 @@ def workers(settings: Settings, log: Path, **overrides: Any) -> Iterator[Workers
         yield started
     finally:
         started.stop()
-
-
-def account_ids(api: TestClient, company: dict[str, Any]) -> dict[str, str]:
-    """The company's accounts in its mapping options: id by name."""
-    options = api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
-    ).json()
-    return {account["name"]: account["id"] for account in options["accounts"]}
-
-
-def card_payment(accounts: dict[str, str], net_amount: float = 3) -> dict[str, Any]:
-    """A new Pret A Manger payment on the Company Card, booked to Travel - National."""
-    return {
-        "id": str(uuid.uuid4()),
-        "type": "Payment",
-        "issueDate": "2026-11-05",
-        "currency": "GBP",
-        "merchantName": "Pret A Manger",
-        "bankAccountRef": {"id": accounts["Company Card"]},
-        "lines": [{"netAmount": net_amount, "accountRef": {"id": accounts["Travel - National"]}}],
-    }
-
-
-def push_card_payments(
-    api: TestClient, company: dict[str, Any], batches: int, per_batch: int
-) -> tuple[list[str], list[str]]:
-    """`batches` syncs of `per_batch` card payments each: the transaction ids and sync ids."""
-    accounts = account_ids(api, company)
-    base = f"/companies/{company['id']}/sync/expenses"
-    ids: list[str] = []
-    syncs: list[str] = []
-    for _ in range(batches):
-        items = [card_payment(accounts) for _ in range(per_batch)]
-        ids += [item["id"] for item in items]
-        response = api.post(f"{base}/expense-transactions", json=items, headers=company["headers"])
-        syncs.append(response.json()["syncId"])
-    return ids, syncs

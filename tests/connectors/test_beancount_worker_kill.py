@@ -16,13 +16,14 @@ from spendsync.app import create_app
 from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue, migrate_jobs_database
 from tests.conftest import auth
+from tests.connectors.connector_scenarios import push_card_payments
 from tests.connectors.contract.beancount import (
     bean_check_errors,
     bean_query,
     link_beancount,
     require_beancount,
 )
-from tests.connectors.processes import push_card_payments, workers
+from tests.connectors.processes import workers
 from tests.expenses.test_expense_sync import wait_for_sync
 from tests.reference.test_reference_data import wait_for_pulls
 

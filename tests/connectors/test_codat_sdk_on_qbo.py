@@ -24,13 +24,16 @@ from tests.connectors.codat_sdk import (
     claim,
     codat_client,
     configure,
+    create_expenses,
     finished,
     link,
     named,
     reclassify,
     register_app,
+    reward,
     spendsync_serving,
     update_payment,
+    usd_card_spend,
     wait_for_pulls,
 )
 from tests.connectors.qbo_support import (
@@ -117,47 +120,17 @@ def test_expense_flow_with_the_codat_sdk_on_quickbooks(live: str, qbo_url: str, 
     # location, a transfer paying the card off, a reimbursable with its receipt, an adjustment.
     usd_card, sales = accounts["USD Card"], accounts["Sales"]
     bank, meals = accounts["Current Account"], accounts["Meals"]
-    more = sdk.expenses.create(
-        request={
-            "company_id": company.id,
-            "request_body": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Reward",
-                    "issue_date": "2026-11-05",
-                    "currency": "GBP",
-                    "lines": [{"net_amount": 5, "account_ref": {"id": sales.id}}],
-                },
-                chargeback(taxed),
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Payment",
-                    "issue_date": "2026-11-07",
-                    "currency": "USD",
-                    "currency_rate": "0.8",
-                    "bank_account_ref": {"id": usd_card.id},
-                    "contact_ref": {
-                        "id": named(live, key, company.id, "supplier", "Amazon US"),
-                        "type": "Supplier",
-                    },
-                    "merchant_name": "Amazon",
-                    "lines": [
-                        {
-                            "net_amount": 40,
-                            "account_ref": {"id": travel.id},
-                            "tracking_refs": [
-                                {
-                                    "id": tracking["Operations:Support"].id,
-                                    "data_type": "trackingCategories",
-                                },
-                                {"id": tracking["London"].id, "data_type": "trackingCategories"},
-                            ],
-                        }
-                    ],
-                },
-            ],
-        }
+    spend = usd_card_spend(
+        usd_card.id,
+        travel.id,
+        [tracking["Operations:Support"].id, tracking["London"].id],
+        contact_ref={
+            "id": named(live, key, company.id, "supplier", "Amazon US"),
+            "type": "Supplier",
+        },
+        merchant_name="Amazon",
     )
+    more = create_expenses(sdk, company.id, [reward(sales.id), chargeback(taxed), spend])
     transfer = card_repayment(sdk, company.id, bank.id, card.id)
     claim_id = str(uuid.uuid4())
     alice = named(live, key, company.id, "supplier", "Alice Brown")

@@ -22,13 +22,16 @@ from tests.connectors.codat_sdk import (
     claim,
     codat_client,
     configure,
+    create_expenses,
     finished,
     link,
     named,
     reclassify,
     register_app,
+    reward,
     spendsync_serving,
     update_payment,
+    usd_card_spend,
     wait_for_pulls,
 )
 from tests.connectors.conftest import CLIENT_SECRET
@@ -106,37 +109,8 @@ def test_expense_flow_with_the_codat_sdk(live: str, sandbox_url: str, new_key) -
     usd_card, income = accounts["USD Card"], accounts["Card Cashback Rewards"]
     bank, general = accounts["Business Bank Account"], accounts["General Expenses"]
     sales = next(t for t in options.tracking_categories or [] if t.name == "Sales")
-    more = sdk.expenses.create(
-        request={
-            "company_id": company.id,
-            "request_body": [
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Reward",
-                    "issue_date": "2026-11-05",
-                    "currency": "GBP",
-                    "lines": [{"net_amount": 5, "account_ref": {"id": income.id}}],
-                },
-                chargeback(taxed),
-                {
-                    "id": str(uuid.uuid4()),
-                    "type": "Payment",
-                    "issue_date": "2026-11-07",
-                    "currency": "USD",
-                    "currency_rate": "0.8",
-                    "bank_account_ref": {"id": usd_card.id},
-                    "merchant_name": "Pret A Manger",
-                    "lines": [
-                        {
-                            "net_amount": 40,
-                            "account_ref": {"id": travel.id},
-                            "tracking_refs": [{"id": sales.id, "data_type": "trackingCategories"}],
-                        }
-                    ],
-                },
-            ],
-        }
-    )
+    spend = usd_card_spend(usd_card.id, travel.id, [sales.id], merchant_name="Pret A Manger")
+    more = create_expenses(sdk, company.id, [reward(income.id), chargeback(taxed), spend])
     transfer = card_repayment(sdk, company.id, bank.id, card.id)
     claim_id = str(uuid.uuid4())
     jane = named(live, key, company.id, "supplier", "Jane Cooper")

@@ -23,7 +23,8 @@ from spendsync.config import Settings
 from spendsync.db import migrate
 from spendsync.jobs.engine import migrate_jobs_database
 from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET
-from tests.connectors.processes import as_env, card_payment
+from tests.connectors.connector_scenarios import card_payment
+from tests.connectors.processes import as_env
 from tests.connectors.xero_support import XeroBooks, slow_bank_transaction_writes, xero_settings
 from tests.live_server import free_port, running_server
 

@@ -19,7 +19,8 @@ from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue, migrate_jobs_database
 from spendsync.jobs.models import WorkerHeartbeat
 from tests.conftest import auth, throwaway_database
-from tests.connectors.processes import push_card_payments, workers
+from tests.connectors.connector_scenarios import platform_ref, push_card_payments
+from tests.connectors.processes import workers
 from tests.connectors.xero_support import (
     XeroBooks,
     link,
@@ -92,10 +93,7 @@ def test_a_killed_workers_syncs_resume_on_a_survivor(
             with TestClient(app, raise_server_exceptions=False) as api:
                 company = link(api, auth(new_key().key))
                 wait_for_pulls(api, company, 5, timeout=60)
-                tenant = api.get(
-                    f"/companies/{company['id']}/data/info", headers=company["headers"]
-                ).json()["accountingPlatformRef"]
-                books = XeroBooks(sandbox_url, tenant)
+                books = XeroBooks(sandbox_url, platform_ref(api, company))
                 slow_bank_transaction_writes(sandbox_url, 3.0)
                 # One batch each: one write, three seconds long.
                 ids, syncs = push_card_payments(api, company, batches=3, per_batch=50)

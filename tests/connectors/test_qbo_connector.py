@@ -6,7 +6,7 @@ endpoint, and each class of failure — checked in the sandbox's own QBO API aft
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -34,6 +34,7 @@ from spendsync.syncs.models import PostedTransaction, SyncTransaction, Transacti
 from tests.conftest import auth
 from tests.connectors.connector_scenarios import (
     create_rename_and_duplicate_a_supplier,
+    mapping_options,
     push,
     read_all_again,
     sandbox_counters,
@@ -71,9 +72,7 @@ def _ready(api: TestClient, new_key: Any) -> tuple[dict[str, Any], dict[str, str
     """A linked company with its reference data read; returns it and ids by name."""
     company = link_qbo(api, auth(new_key().key))
     wait_for_pulls(api, company, 5)
-    options = api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
-    ).json()
+    options = mapping_options(api, company)
     ids = {a["name"]: a["id"] for a in options["accounts"]}
     ids.update({f"tax:{t['name']}": t["id"] for t in options["taxRates"]})
     ids.update({f"tracking:{t['name']}": t["id"] for t in options["trackingCategories"]})
@@ -142,9 +141,7 @@ def test_reference_data_of_a_vat_company(uk_api: TestClient, new_key: Any) -> No
     assert info["baseCurrency"] == "GBP"
     assert info["companyName"] == "Demo UK Ltd"
     assert info["accountingPlatformRef"] == UK_REALM_ID
-    options = uk_api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=headers
-    ).json()
+    options = mapping_options(uk_api, company)
     accounts = {a["name"]: a for a in options["accounts"]}
     assert accounts["Company Card"]["isBankAccount"] is True
     assert accounts["Company Card"]["accountType"] == "Liability"
@@ -183,10 +180,7 @@ def test_reference_data_of_a_us_sales_tax_company(
         info = api.get(f"/companies/{company['id']}/data/info", headers=company["headers"])
         assert info.json()["baseCurrency"] == "USD"
         assert {"tax:TAX", "tax:NON"} <= set(ids)
-        options = api.get(
-            f"/companies/{company['id']}/sync/expenses/mappingOptions",
-            headers=company["headers"],
-        ).json()
+        options = mapping_options(api, company)
         accounts = {a["name"]: a for a in options["accounts"]}
         assert "Old Expenses" not in accounts  # archived: no mapping option
         assert accounts["Software:Subscriptions"]["currency"] == "USD"
@@ -464,6 +458,25 @@ def test_faults_and_an_expired_token_are_ridden_out_and_rotated_tokens_kept(
     assert store.load()["refresh_token"] != rotated["refresh_token"]
 
 
+def _calls_counted(
+    settings: Settings,
+    engine: Engine,
+    worker: JobQueue,
+    new_key: Any,
+    limits: RateLimits,
+    ours: dict[str, Any],
+    then: Callable[[TestClient, dict[str, Any]], object],
+) -> dict[str, Any]:
+    """Link a company on a sandbox with `limits` and spendsync with `ours`, do `then` with it:
+    the calls the sandbox counted."""
+    with (
+        running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
+        spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
+    ):
+        then(api, link_qbo(api, auth(new_key().key)))
+        return sandbox_counters(url)
+
+
 @pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])
 def test_calls_stay_inside_the_realm_limits(
     settings: Settings,
@@ -493,12 +506,7 @@ def test_calls_stay_inside_the_realm_limits(
         if throttled
         else {"qbo_max_concurrent_calls": 100}
     )
-    with (
-        running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
-        spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
-    ):
-        read_all_again(api, link_qbo(api, auth(new_key().key)))
-        counters = sandbox_counters(url)
+    counters = _calls_counted(settings, engine, worker, new_key, limits, ours, read_all_again)
     assert counters["requestsTotal"] > 16
     assert (counters["limitViolations"] > 0) is violations, counters
 
@@ -578,9 +586,7 @@ def test_accounts_and_card_accounts_are_created_in_qbo(uk_api: TestClient, new_k
         {"accountName": "Expensely Card", "accountType": "Credit", "currency": "GBP"},
     ).json()
     assert card["status"] == "Success", card
-    options = uk_api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=headers
-    ).json()
+    options = mapping_options(uk_api, company)
     accounts = {a["name"]: a for a in options["accounts"]}
     assert accounts["Card Fees"]["id"] == created["data"]["id"]
     assert accounts["Expensely Card"]["isBankAccount"] is True
@@ -676,13 +682,9 @@ def test_calls_stay_inside_ten_a_second(
         enforce=False,
     )
     ours = {"qbo_calls_per_second": 3} if throttled else {"qbo_calls_per_second": 1000}
-    with (
-        running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
-        spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
-    ):
-        company = link_qbo(api, auth(new_key().key))
-        wait_for_pulls(api, company, 5)
-        counters = sandbox_counters(url)
+    counters = _calls_counted(
+        settings, engine, worker, new_key, limits, ours, lambda api, c: wait_for_pulls(api, c, 5)
+    )
     assert counters["requestsTotal"] > 8
     assert (counters["limitViolations"] > 0) is violations, counters
 

@@ -20,7 +20,10 @@ from spendsync.sandboxes.xero.seed import US_TENANT_ID
 from tests.conftest import auth
 from tests.connectors.conftest import CLIENT_ID, running_xero_sandbox
 from tests.connectors.connector_scenarios import (
+    account_ids,
     create_rename_and_duplicate_a_supplier,
+    mapping_options,
+    platform_ref,
     push,
     read_all_again,
     sandbox_counters,
@@ -44,9 +47,7 @@ def test_link_read_write_update_attach(xero_api: TestClient, new_key, sandbox_ur
     wait_for_pulls(api, company, 5)
     info = api.get(f"/companies/{company['id']}/data/info", headers=company["headers"]).json()
     assert info["baseCurrency"] == "GBP"
-    options = api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
-    ).json()
+    options = mapping_options(api, company)
     accounts = {a["name"]: a for a in options["accounts"]}
     assert accounts["Company Card"]["isBankAccount"] is True
     assert "Old Expenses" not in accounts
@@ -93,10 +94,7 @@ def _ready(api: TestClient, new_key: Any) -> tuple[dict[str, Any], dict[str, str
     """A linked company with its reference data read; returns it and useful ids."""
     company = link(api, auth(new_key().key))
     wait_for_pulls(api, company, 5)
-    options = api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=company["headers"]
-    ).json()
-    accounts = {a["name"]: a["id"] for a in options["accounts"]}
+    accounts = account_ids(api, company)
     return company, {"card": accounts["Company Card"], "travel": accounts["Travel - National"]}
 
 
@@ -140,9 +138,8 @@ def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
         f"{base}/expense-transactions", json=items, headers=company["headers"]
     ).json()["syncId"]
     assert wait_for_sync(xero_api, company, sync_id)["syncStatusCode"] == 2000
-    info = xero_api.get(f"/companies/{company['id']}/data/info", headers=company["headers"]).json()
     # Every fault was met, and the three payments exist exactly once.
-    books = XeroBooks(sandbox_url, info["accountingPlatformRef"])
+    books = XeroBooks(sandbox_url, platform_ref(xero_api, company))
     assert len(books.get("BankTransactions")) == 3
     counters = sandbox_counters(sandbox_url)
     assert counters["injectedFaults"] == {"rate_limit": 2, "error": 1, "expired_token": 1}
@@ -186,10 +183,8 @@ def test_suppliers_are_created_and_updated_in_xero(
     supplier_id, duplicate = create_rename_and_duplicate_a_supplier(xero_api, company)
     assert duplicate["status"] == "Failed"  # Xero's own rule: contact names are unique
     assert "Pret A Manger" in duplicate["errorMessage"]
-    tenant = xero_api.get(
-        f"/companies/{company['id']}/data/info", headers=company["headers"]
-    ).json()["accountingPlatformRef"]
-    contact = XeroBooks(sandbox_url, tenant).read(f"Contacts/{supplier_id}")["Contacts"][0]
+    books = XeroBooks(sandbox_url, platform_ref(xero_api, company))
+    contact = books.read(f"Contacts/{supplier_id}")["Contacts"][0]
     assert contact["Name"] == "Card Provider Limited"
 
 
@@ -262,9 +257,7 @@ def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, ne
     assert card["status"] == "Success", card
     assert card["data"]["accountType"] == "Credit"
     # Both are usable at once: the mapping options know them before the next read.
-    options = xero_api.get(
-        f"/companies/{company['id']}/sync/expenses/mappingOptions", headers=headers
-    ).json()
+    options = mapping_options(xero_api, company)
     accounts = {a["name"]: a for a in options["accounts"]}
     assert accounts["Card Fees"]["id"] == created["data"]["id"]
     assert accounts["Expensely Card"]["isBankAccount"] is True

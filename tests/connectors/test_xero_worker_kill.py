@@ -15,7 +15,8 @@ from spendsync.app import create_app
 from spendsync.config import Settings
 from spendsync.jobs.engine import JobQueue, migrate_jobs_database
 from tests.conftest import auth
-from tests.connectors.processes import push_card_payments, workers
+from tests.connectors.connector_scenarios import platform_ref, push_card_payments
+from tests.connectors.processes import workers
 from tests.connectors.xero_support import (
     XeroBooks,
     link,
@@ -56,10 +57,7 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(
             with TestClient(app, raise_server_exceptions=False) as api:
                 company = link(api, auth(new_key().key))
                 wait_for_pulls(api, company, 5, timeout=60)
-                tenant = api.get(
-                    f"/companies/{company['id']}/data/info", headers=company["headers"]
-                ).json()["accountingPlatformRef"]
-                books = XeroBooks(sandbox_url, tenant)
+                books = XeroBooks(sandbox_url, platform_ref(api, company))
                 # Every write to Xero takes a while, so the kill lands while syncs are in flight.
                 slow_bank_transaction_writes(sandbox_url, 0.4)
                 ids, syncs = push_card_payments(api, company, batches=4, per_batch=20)
