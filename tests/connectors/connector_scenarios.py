@@ -27,6 +27,13 @@ def push(
     return api.put(f"{path}/{record_id}", json=body, headers=company["headers"])
 
 
+def push_options(api: TestClient, company: dict[str, Any], data_type: str) -> dict[str, Any]:
+    """What the company's platform accepts in a push of `data_type` (Codat's push options)."""
+    path = f"/companies/{company['id']}/connections/{company['connection']}/options/{data_type}"
+    options: dict[str, Any] = api.get(path, headers=company["headers"]).json()
+    return options
+
+
 def create_rename_and_duplicate_a_supplier(
     api: TestClient, company: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
@@ -75,29 +82,38 @@ def platform_ref(api: TestClient, company: dict[str, Any]) -> str:
     return str(info["accountingPlatformRef"])
 
 
-def card_payment(accounts: dict[str, str], net_amount: float = 3) -> dict[str, Any]:
-    """A new Pret A Manger payment on the Company Card, booked to Travel - National."""
+def card_payment(card_id: str, *lines: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A new GBP payment at Pret A Manger on 5 November 2026 on the card `card_id`, with
+    `lines`, as one item of an expense-transactions request; `fields` add to or replace those."""
     return {
         "id": str(uuid.uuid4()),
         "type": "Payment",
         "issueDate": "2026-11-05",
         "currency": "GBP",
         "merchantName": "Pret A Manger",
-        "bankAccountRef": {"id": accounts["Company Card"]},
-        "lines": [{"netAmount": net_amount, "accountRef": {"id": accounts["Travel - National"]}}],
+        "bankAccountRef": {"id": card_id},
+        "lines": list(lines),
+        **fields,
     }
 
 
 def push_card_payments(
     api: TestClient, company: dict[str, Any], batches: int, per_batch: int
 ) -> tuple[list[str], list[str]]:
-    """`batches` syncs of `per_batch` card payments each: the transaction ids and sync ids."""
+    """`batches` syncs of `per_batch` card payments (3 GBP of travel each): the transaction ids
+    and the sync ids."""
     accounts = account_ids(api, company)
     base = f"/companies/{company['id']}/sync/expenses"
     ids: list[str] = []
     syncs: list[str] = []
     for _ in range(batches):
-        items = [card_payment(accounts) for _ in range(per_batch)]
+        items = [
+            card_payment(
+                accounts["Company Card"],
+                {"netAmount": 3, "accountRef": {"id": accounts["Travel - National"]}},
+            )
+            for _ in range(per_batch)
+        ]
         ids += [item["id"] for item in items]
         response = api.post(f"{base}/expense-transactions", json=items, headers=company["headers"])
         syncs.append(response.json()["syncId"])

@@ -180,7 +180,8 @@ def test_postgres_restart_mid_run(
             for n in range(10):
                 amount = 1 + batch * 10 + n
                 amounts.append(amount)
-                items.append(card_payment(accounts, net_amount=amount))
+                travel = {"netAmount": amount, "accountRef": {"id": accounts["Travel - National"]}}
+                items.append(card_payment(accounts["Company Card"], travel))
             response = client.post(f"{base}/expense-transactions", json=items)
             assert response.status_code == 200, response.text
             syncs.append(response.json()["syncId"])

@@ -33,9 +33,11 @@ from spendsync.syncs import runner
 from spendsync.syncs.models import PostedTransaction, SyncTransaction, TransactionStatus
 from tests.conftest import auth
 from tests.connectors.connector_scenarios import (
+    card_payment,
     create_rename_and_duplicate_a_supplier,
     mapping_options,
     push,
+    push_options,
     read_all_again,
     sandbox_counters,
 )
@@ -92,24 +94,19 @@ def _ready(api: TestClient, new_key: Any) -> tuple[dict[str, Any], dict[str, str
 
 
 def _payment(ids: dict[str, str], net: str = "10.00", **extra: Any) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": "Payment",
-        "issueDate": "2026-11-04",
-        "currency": "GBP",
-        "merchantName": "Pret A Manger",
-        "bankAccountRef": {"id": ids["Company Card"]},
-        "contactRef": {"id": ids["supplier:Pret A Manger"], "type": "Supplier"},
-        "lines": [
-            {
-                "netAmount": net,
-                "taxAmount": str((Decimal(net) * Decimal("0.2")).quantize(Decimal("0.01"))),
-                "taxRateRef": {"id": ids["tax:20.0% S"]},
-                "accountRef": {"id": ids["Travel"]},
-            }
-        ],
-        **extra,
+    line = {
+        "netAmount": net,
+        "taxAmount": str((Decimal(net) * Decimal("0.2")).quantize(Decimal("0.01"))),
+        "taxRateRef": {"id": ids["tax:20.0% S"]},
+        "accountRef": {"id": ids["Travel"]},
     }
+    return card_payment(
+        ids["Company Card"],
+        line,
+        issueDate="2026-11-04",
+        contactRef={"id": ids["supplier:Pret A Manger"], "type": "Supplier"},
+        **extra,
+    )
 
 
 def _posted(engine: Engine, company: dict[str, Any], transaction_id: str) -> PostedTransaction:
@@ -567,9 +564,7 @@ def test_suppliers_are_created_and_updated_in_qbo(
 def test_accounts_and_card_accounts_are_created_in_qbo(uk_api: TestClient, new_key: Any) -> None:
     company = link_qbo(uk_api, auth(new_key().key))
     wait_for_pulls(uk_api, company, 5)
-    headers = company["headers"]
-    connection = f"/companies/{company['id']}/connections/{company['connection']}"
-    model = uk_api.get(f"{connection}/options/chartOfAccounts", headers=headers).json()
+    model = push_options(uk_api, company, "chartOfAccounts")
     categories = [o["value"] for o in model["properties"]["fullyQualifiedCategory"]["options"]]
     assert "Expense.OtherExpense" in categories
     fees = {"name": "Card Fees", "fullyQualifiedCategory": "Expense.Expense"}

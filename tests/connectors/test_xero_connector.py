@@ -4,7 +4,6 @@ an attachment — checked in the sandbox's own Xero API afterwards."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,10 +20,12 @@ from tests.conftest import auth
 from tests.connectors.conftest import CLIENT_ID, running_xero_sandbox
 from tests.connectors.connector_scenarios import (
     account_ids,
+    card_payment,
     create_rename_and_duplicate_a_supplier,
     mapping_options,
     platform_ref,
     push,
+    push_options,
     read_all_again,
     sandbox_counters,
 )
@@ -60,25 +61,13 @@ def test_link_read_write_update_attach(xero_api: TestClient, new_key, sandbox_ur
     ).json()
     pret = suppliers["results"][0]["id"]
     base = f"/companies/{company['id']}/sync/expenses"
-    items = [
-        {
-            "id": str(uuid.uuid4()),
-            "type": "Payment",
-            "issueDate": "2026-11-02",
-            "currency": "GBP",
-            "merchantName": "Pret A Manger",
-            "bankAccountRef": {"id": card},
-            "contactRef": {"id": pret},
-            "lines": [
-                {
-                    "netAmount": 10,
-                    "taxAmount": 2,
-                    "taxRateRef": {"id": "INPUT2"},
-                    "accountRef": {"id": travel},
-                }
-            ],
-        }
-    ]
+    line = {
+        "netAmount": 10,
+        "taxAmount": 2,
+        "taxRateRef": {"id": "INPUT2"},
+        "accountRef": {"id": travel},
+    }
+    items = [card_payment(card, line, issueDate="2026-11-02", contactRef={"id": pret})]
     sync_id = api.post(
         f"{base}/expense-transactions", json=items, headers=company["headers"]
     ).json()["syncId"]
@@ -99,22 +88,13 @@ def _ready(api: TestClient, new_key: Any) -> tuple[dict[str, Any], dict[str, str
 
 
 def _payment(ids: dict[str, str]) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "type": "Payment",
-        "issueDate": "2026-11-04",
-        "currency": "GBP",
-        "merchantName": "Pret A Manger",
-        "bankAccountRef": {"id": ids["card"]},
-        "lines": [
-            {
-                "netAmount": 7,
-                "taxAmount": 1.4,
-                "taxRateRef": {"id": "INPUT2"},
-                "accountRef": {"id": ids["travel"]},
-            }
-        ],
+    line = {
+        "netAmount": 7,
+        "taxAmount": 1.4,
+        "taxRateRef": {"id": "INPUT2"},
+        "accountRef": {"id": ids["travel"]},
     }
+    return card_payment(ids["card"], line, issueDate="2026-11-04")
 
 
 def test_rate_limits_server_errors_and_expired_tokens_are_ridden_out(
@@ -211,9 +191,7 @@ def test_unlinking_revokes_the_access_at_xero(
 def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, new_key) -> None:
     company = link(xero_api, auth(new_key().key))
     wait_for_pulls(xero_api, company, 5)
-    headers = company["headers"]
-    connection = f"/companies/{company['id']}/connections/{company['connection']}"
-    model = xero_api.get(f"{connection}/options/chartOfAccounts", headers=headers).json()
+    model = push_options(xero_api, company, "chartOfAccounts")
     categories = [o["value"] for o in model["properties"]["fullyQualifiedCategory"]["options"]]
     assert "Expense.Overheads" in categories
     assert model["properties"]["nominalCode"]["required"] is True
@@ -261,7 +239,7 @@ def test_accounts_and_card_accounts_are_created_in_xero(xero_api: TestClient, ne
     accounts = {a["name"]: a for a in options["accounts"]}
     assert accounts["Card Fees"]["id"] == created["data"]["id"]
     assert accounts["Expensely Card"]["isBankAccount"] is True
-    pushes = xero_api.get(f"/companies/{company['id']}/push", headers=headers).json()
+    pushes = xero_api.get(f"/companies/{company['id']}/push", headers=company["headers"]).json()
     assert {p["dataType"] for p in pushes["results"]} == {"chartOfAccounts", "bankAccounts"}
 
 
