@@ -455,33 +455,36 @@ def test_faults_and_an_expired_token_are_ridden_out_and_rotated_tokens_kept(
     assert store.load()["refresh_token"] != rotated["refresh_token"]
 
 
-def _calls_counted(
-    settings: Settings,
-    engine: Engine,
-    worker: JobQueue,
-    new_key: Any,
-    limits: RateLimits,
-    ours: dict[str, Any],
-    then: Callable[[TestClient, dict[str, Any]], object],
-) -> dict[str, Any]:
+CallsCounted = Callable[
+    [RateLimits, dict[str, Any], Callable[[TestClient, dict[str, Any]], object]], dict[str, Any]
+]
+
+
+@pytest.fixture
+def calls_counted(
+    settings: Settings, engine: Engine, worker: JobQueue, new_key: Any
+) -> CallsCounted:
     """Link a company on a sandbox with `limits` and spendsync with `ours`, do `then` with it:
     the calls the sandbox counted."""
-    with (
-        running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
-        spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
-    ):
-        then(api, link_qbo(api, auth(new_key().key)))
-        return sandbox_counters(url)
+
+    def count(
+        limits: RateLimits,
+        ours: dict[str, Any],
+        then: Callable[[TestClient, dict[str, Any]], object],
+    ) -> dict[str, Any]:
+        with (
+            running_qbo_sandbox(UK_REALM_ID, limits=limits) as url,
+            spendsync_on_qbo(settings, engine, worker, url, **ours) as api,
+        ):
+            then(api, link_qbo(api, auth(new_key().key)))
+            return sandbox_counters(url)
+
+    return count
 
 
 @pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])
 def test_calls_stay_inside_the_realm_limits(
-    settings: Settings,
-    engine: Engine,
-    worker: JobQueue,
-    new_key: Any,
-    throttled: bool,
-    violations: bool,
+    calls_counted: CallsCounted, throttled: bool, violations: bool
 ) -> None:
     # QBO's limits on a scaled clock ("a minute" = 1 s); the sandbox counts violations but
     # serves them, so both runs do the same work.
@@ -503,7 +506,7 @@ def test_calls_stay_inside_the_realm_limits(
         if throttled
         else {"qbo_max_concurrent_calls": 100}
     )
-    counters = _calls_counted(settings, engine, worker, new_key, limits, ours, read_all_again)
+    counters = calls_counted(limits, ours, read_all_again)
     assert counters["requestsTotal"] > 16
     assert (counters["limitViolations"] > 0) is violations, counters
 
@@ -658,12 +661,7 @@ def test_a_batch_replayed_after_a_crash_is_not_written_twice(
 
 @pytest.mark.parametrize(("throttled", "violations"), [(False, True), (True, False)])
 def test_calls_stay_inside_ten_a_second(
-    settings: Settings,
-    engine: Engine,
-    worker: JobQueue,
-    new_key: Any,
-    throttled: bool,
-    violations: bool,
+    calls_counted: CallsCounted, throttled: bool, violations: bool
 ) -> None:
     # QBO's per-second limit, scaled down to 4 a second so a pull crosses it; the sandbox
     # counts violations but serves them.
@@ -677,9 +675,7 @@ def test_calls_stay_inside_ten_a_second(
         enforce=False,
     )
     ours = {"qbo_calls_per_second": 3} if throttled else {"qbo_calls_per_second": 1000}
-    counters = _calls_counted(
-        settings, engine, worker, new_key, limits, ours, lambda api, c: wait_for_pulls(api, c, 5)
-    )
+    counters = calls_counted(limits, ours, lambda api, company: wait_for_pulls(api, company, 5))
     assert counters["requestsTotal"] > 8
     assert (counters["limitViolations"] > 0) is violations, counters
 
