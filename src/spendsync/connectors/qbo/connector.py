@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -25,7 +24,6 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from spendsync.connections.models import Connection
 from spendsync.connectors.base import (
@@ -36,6 +34,7 @@ from spendsync.connectors.base import (
     PushOperation,
     PushOutcome,
 )
+from spendsync.connectors.calls import PlatformCalls
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import (
     AuthFailure,
@@ -44,7 +43,6 @@ from spendsync.connectors.errors import (
     RecordValidation,
     Transient,
 )
-from spendsync.connectors.metrics import observe_platform_call
 from spendsync.connectors.qbo import auth, mapping
 from spendsync.connectors.qbo.link import qbo_app_or_refuse
 from spendsync.connectors.reference import (
@@ -70,14 +68,11 @@ from spendsync.ledger.validation import InvalidTransaction
 Json = dict[str, Any]
 
 PLATFORM_KEY = "qhyg"
-REFRESH_MARGIN_SECONDS = 120
 PAGE_SIZE = 1000  # QBO's MAXRESULTS cap
 MAX_BATCH = 30  # Intuit's recommended (and the sandbox's enforced) batch size
 MAX_REQUEST_ID = 50
 BATCH_REQUEST_ID = 36  # Intuit: ≤ 36 for a batch, whose bIds make up the rest
 STALE_OBJECT = "5010"
-INLINE_ATTEMPTS = 4
-MAX_INLINE_WAIT_SECONDS = 10.0
 _AUTH_FAULTS = {"AuthenticationFault", "AuthorizationFault", "AuthorizatonFault"}
 
 
@@ -122,17 +117,6 @@ def _seconds(value: str | None, default: float | None) -> Any:
         return default
 
 
-def _worth_waiting_for(exc: BaseException) -> bool:
-    return isinstance(exc, Transient) and (exc.retry_after or 0) <= MAX_INLINE_WAIT_SECONDS
-
-
-def _wait(state: RetryCallState) -> float:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    if isinstance(exc, Transient) and exc.retry_after is not None:
-        return exc.retry_after
-    return float(min(0.5 * 2 ** (state.attempt_number - 1), 4.0))
-
-
 def request_id(*parts: str, length: int = 40) -> str:
     """A `requestid` from our stable ids (≤ 50 characters, as QBO allows)."""
     if len(parts) == 1 and len(parts[0]) <= min(length, MAX_REQUEST_ID):
@@ -145,6 +129,15 @@ def _payload(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return {}
+
+
+def _classified(response: httpx.Response) -> Any:
+    """The answer's JSON, or the error `classify` finds in it."""
+    payload = _payload(response)
+    error = classify(response.status_code, payload, response.headers.get("Retry-After"))
+    if error is not None:
+        raise error
+    return payload
 
 
 @dataclass(frozen=True)
@@ -164,12 +157,11 @@ class QboLedger:
     ) -> None:
         self._app = qbo_app_or_refuse(context)
         self._page_size = min(page_size, PAGE_SIZE)
-        self._credentials = CredentialStore(context, connection.id)
         settings = context.settings
         self._http = httpx.Client(
             base_url=self._app.api_url, timeout=settings.platform_timeout_seconds
         )
-        self._throttle = throttle_for(
+        throttle = throttle_for(
             "quickbooksonline",
             Limits(
                 # A minute allows no more than sixty seconds' worth of calls.
@@ -181,6 +173,16 @@ class QboLedger:
             ),
             context,
         )
+        app = self._app
+        self._calls = PlatformCalls(
+            PLATFORM_KEY,
+            "QuickBooks",
+            self._http,
+            throttle,
+            CredentialStore(context, connection.id),
+            lambda refresh_token: auth.refresh(app, refresh_token),
+            "realm_id",
+        )
         self._company_info: CompanyInformation | None = None
         self._department_label = "Location"
         self._books: mapping.Books | None = None
@@ -191,24 +193,6 @@ class QboLedger:
 
     # -- HTTP ---------------------------------------------------------------------------
 
-    def _access(self, *, force_refresh: bool = False) -> tuple[str, str]:
-        credentials = self._credentials.load()
-        if force_refresh or credentials["expires_at"] - time.time() < REFRESH_MARGIN_SECONDS:
-            seen = credentials["access_token"]
-
-            def refreshed(current: dict[str, Any]) -> dict[str, Any] | None:
-                if (
-                    current.get("access_token") != seen
-                    and current["expires_at"] - time.time() > REFRESH_MARGIN_SECONDS
-                ):
-                    return None  # another worker refreshed it meanwhile
-                if not current.get("refresh_token"):
-                    raise AuthFailure("The connection holds no refresh token; link it again.")
-                return {**current, **auth.refresh(self._app, current["refresh_token"])}
-
-            credentials = self._credentials.update(refreshed)
-        return credentials["access_token"], credentials["realm_id"]
-
     def _call(
         self,
         method: str,
@@ -218,46 +202,17 @@ class QboLedger:
         json_body: Any = None,
         files: Any = None,
     ) -> Any:
-        """One call under `/company/{realm}`, its answer classified; short waits (Retry-After
-        up to 10 s) are taken here, longer ones are the job engine's. Writes carry a
-        `requestid`, so repeating one never writes twice."""
-        retrying = Retrying(
-            retry=retry_if_exception(_worth_waiting_for),
-            wait=_wait,
-            stop=stop_after_attempt(INLINE_ATTEMPTS),
-            reraise=True,
+        """One call under `/company/{realm}`, its answer classified (`PlatformCalls`: token,
+        throttle, short retries). Writes carry a `requestid`, so repeating one never writes
+        twice."""
+        return self._calls.call(
+            method,
+            lambda realm: (f"/company/{realm}/{path.lstrip('/')}", {}),
+            _classified,
+            params={**(params or {}), "minorversion": str(self._app.minor_version)},
+            json=json_body,
+            files=files,
         )
-        return retrying(self._call_once, method, path, params or {}, json_body, files)
-
-    def _call_once(
-        self, method: str, path: str, params: dict[str, str], json_body: Any, files: Any
-    ) -> Any:
-        for attempt in range(2):
-            token, realm = self._access(force_refresh=attempt > 0)
-            try:
-                with self._throttle.slot(realm):
-                    response = observe_platform_call(
-                        PLATFORM_KEY,
-                        self._http.request,
-                        method,
-                        f"/company/{realm}/{path.lstrip('/')}",
-                        params={**params, "minorversion": str(self._app.minor_version)},
-                        json=json_body,
-                        files=files,
-                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                    )
-            except httpx.TimeoutException as exc:
-                raise Transient(f"QuickBooks did not answer in time: {exc}") from exc
-            except httpx.TransportError as exc:
-                raise Transient(f"QuickBooks could not be reached: {exc}") from exc
-            if response.status_code == 401 and attempt == 0:
-                continue
-            payload = _payload(response)
-            error = classify(response.status_code, payload, response.headers.get("Retry-After"))
-            if error is not None:
-                raise error
-            return payload
-        raise AssertionError("unreachable")
 
     # -- reading ----------------------------------------------------------------------
 
@@ -298,7 +253,7 @@ class QboLedger:
     def _company(self) -> tuple[CompanyInformation, mapping.Books]:
         """Company info and preferences, read once per opened ledger."""
         if self._company_info is None or self._books is None:
-            _, realm = self._access()
+            _, realm = self._calls.access()
             info = self._get(f"companyinfo/{realm}", "CompanyInfo")
             preferences = self._get("preferences", "Preferences")
             company = mapping.company_info_from_qbo(info, preferences)

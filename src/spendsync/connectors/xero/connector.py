@@ -9,14 +9,12 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from spendsync.connections.models import Connection
 from spendsync.connectors.base import (
@@ -27,9 +25,9 @@ from spendsync.connectors.base import (
     PushOperation,
     PushOutcome,
 )
+from spendsync.connectors.calls import PlatformCalls
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import AuthFailure, NotSupported, RecordValidation, Transient
-from spendsync.connectors.metrics import observe_platform_call
 from spendsync.connectors.reference import (
     LedgerAccount,
     LedgerContact,
@@ -52,7 +50,6 @@ from spendsync.ledger.validation import InvalidTransaction
 
 # The Codat platform key, as metrics label it.
 PLATFORM_KEY = "gbol"
-REFRESH_MARGIN_SECONDS = 120
 PAGE_SIZE = 100
 # Which Xero endpoint holds each record type we write (for updates and attachments).
 _ENDPOINTS = {
@@ -61,21 +58,6 @@ _ENDPOINTS = {
     "Invoice": "Invoices",
     "ManualJournal": "ManualJournals",
 }
-
-
-INLINE_ATTEMPTS = 4
-MAX_INLINE_WAIT_SECONDS = 10.0
-
-
-def _worth_waiting_for(exc: BaseException) -> bool:
-    return isinstance(exc, Transient) and (exc.retry_after or 0) <= MAX_INLINE_WAIT_SECONDS
-
-
-def _wait(state: RetryCallState) -> float:
-    exc = state.outcome.exception() if state.outcome is not None else None
-    if isinstance(exc, Transient) and exc.retry_after is not None:
-        return exc.retry_after
-    return float(min(0.5 * 2 ** (state.attempt_number - 1), 4.0))
 
 
 def _batch_key(items: Sequence[PushItem]) -> str:
@@ -96,12 +78,11 @@ class XeroLedger:
                 "SPENDSYNC_XERO_CLIENT_SECRET."
             )
         self._app = app
-        self._credentials = CredentialStore(context, connection.id)
         self._http = httpx.Client(
             base_url=app.api_url, timeout=context.settings.platform_timeout_seconds
         )
         settings = context.settings
-        self._throttle = throttle_for(
+        throttle = throttle_for(
             "xero",
             Limits(
                 calls=settings.xero_calls_per_minute,
@@ -111,6 +92,15 @@ class XeroLedger:
             ),
             context,
         )
+        self._calls = PlatformCalls(
+            PLATFORM_KEY,
+            "Xero",
+            self._http,
+            throttle,
+            CredentialStore(context, connection.id),
+            lambda refresh_token: auth.refresh(app, refresh_token),
+            "tenant_id",
+        )
         self._tracking_options: dict[str, tuple[str, str]] | None = None
         self._account_codes: dict[str, str] | None = None
         self._company_info: CompanyInformation | None = None
@@ -119,23 +109,6 @@ class XeroLedger:
         self._http.close()
 
     # -- HTTP ---------------------------------------------------------------------------
-
-    def _access(self, *, force_refresh: bool = False) -> tuple[str, str]:
-        credentials = self._credentials.load()
-        if force_refresh or credentials["expires_at"] - time.time() < REFRESH_MARGIN_SECONDS:
-            seen = credentials["access_token"]
-
-            def refreshed(current: dict[str, Any]) -> dict[str, Any] | None:
-                if (
-                    current.get("access_token") != seen
-                    and current["expires_at"] - time.time() > REFRESH_MARGIN_SECONDS
-                ):
-                    return None  # another worker refreshed it meanwhile
-                token = auth.refresh(self._app, current["refresh_token"])
-                return {**current, **token}
-
-            credentials = self._credentials.update(refreshed)
-        return credentials["access_token"], credentials["tenant_id"]
 
     def _request(
         self,
@@ -147,57 +120,16 @@ class XeroLedger:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """One call, with short waits handled here (honouring Retry-After); a longer wait is
-        the job engine's (the Transient propagates and the step is retried later). Writes are
-        safe to repeat: each carries its Idempotency-Key."""
-        retrying = Retrying(
-            retry=retry_if_exception(_worth_waiting_for),
-            wait=_wait,
-            stop=stop_after_attempt(INLINE_ATTEMPTS),
-            reraise=True,
+        """One call for this organisation (`PlatformCalls`: token, throttle, short retries).
+        Writes are safe to repeat: each carries its Idempotency-Key."""
+        return self._calls.call(
+            method,
+            lambda tenant: (path, {"xero-tenant-id": tenant, **(headers or {})}),
+            self._classify,
+            params=params,
+            json=json,
+            content=content,
         )
-        response: httpx.Response = retrying(
-            self._request_once, method, path, params, json, content, headers
-        )
-        return response
-
-    def _request_once(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        json: Any,
-        content: bytes | None,
-        headers: dict[str, str] | None,
-    ) -> httpx.Response:
-        for attempt in range(2):
-            token, tenant = self._access(force_refresh=attempt > 0)
-            request_headers = {
-                "Authorization": f"Bearer {token}",
-                "xero-tenant-id": tenant,
-                "Accept": "application/json",
-                **(headers or {}),
-            }
-            try:
-                with self._throttle.slot(tenant):
-                    response = observe_platform_call(
-                        PLATFORM_KEY,
-                        self._http.request,
-                        method,
-                        path,
-                        params=params,
-                        json=json,
-                        content=content,
-                        headers=request_headers,
-                    )
-            except httpx.TimeoutException as exc:
-                raise Transient(f"Xero did not answer in time: {exc}") from exc
-            except httpx.TransportError as exc:
-                raise Transient(f"Xero could not be reached: {exc}") from exc
-            if response.status_code == 401 and attempt == 0:
-                continue
-            return self._classify(response)
-        raise AssertionError("unreachable")
 
     @staticmethod
     def _classify(response: httpx.Response) -> httpx.Response:
