@@ -81,12 +81,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale-companies", default=None, help="override part 5's company counts, e.g. 1,10,100"
     )
+    parser.add_argument(
+        "--clock", type=float, default=None, help="parts 1-2: sandbox clock scale (default 10)"
+    )
+    parser.add_argument(
+        "--sizes", default=None, help="parts 1-2: transactions per run, e.g. 1000,10000"
+    )
+    parser.add_argument(
+        "--hand", type=int, default=None, help="part 2: hand-written transactions (0: skip)"
+    )
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.scale_companies:
         counts = [int(c) for c in args.scale_companies.split(",")]
         sizes = dataclasses.replace(sizes, scale_companies=counts)
+    if args.clock:
+        sizes = dataclasses.replace(sizes, scale_clock=args.clock)
+    if args.sizes:
+        sizes = dataclasses.replace(sizes, throughput=[int(n) for n in args.sizes.split(",")])
+    if args.hand is not None:
+        sizes = dataclasses.replace(sizes, hand=args.hand)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()]
     unknown = set(chosen) - set(BENCHMARKS)
     if unknown:

@@ -184,7 +184,7 @@ def run_memory(total: int, companies: int, workdir: Path, log: Any = print) -> d
                     list(pool.map(post, range(start, min(batches, start + wave))))
                 while start + wave < batches and completed() < (start + wave // 2) * 50:
                     time.sleep(0.5)
-                if start % 2000 == 0:
+                if (start // wave) % 10 == 0:
                     log(f"  memory run: {start * 50} pushed, {completed()} completed")
             while completed() < total:
                 time.sleep(0.5)

@@ -83,11 +83,16 @@ def run_latency(runs: int, workdir: Path, log: Any = print) -> dict[str, Any]:
                     response.raise_for_status()
                     sync_id = str(response.json()["syncId"])
                     while True:
-                        [found] = sync_times(deployment, [sync_id]) or [None]
-                        if found is not None and found.completed is not None:
+                        seen = sync_times(deployment, [sync_id])
+                        if seen and seen[0].completed is not None:
+                            found = seen[0]
                             break
                         time.sleep(0.002)
-                    if found.status_code != 2000 or found.started is None:
+                    if (
+                        found.status_code != 2000
+                        or found.started is None
+                        or found.completed is None
+                    ):
                         raise RuntimeError(f"sync {sync_id} ended {found.status_code}")
                     platform = _platform_seconds(deployment.api) - before
                     busy = (found.completed - found.started).total_seconds()

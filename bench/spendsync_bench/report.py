@@ -77,14 +77,17 @@ def markdown(results: dict[str, Any]) -> str:
         add(
             "Transactions per *platform* minute (the sandbox clock runs `scale` times faster "
             "than real time; limits and per-call latency are on that clock). "
-            "Theoretical maximum = calls/min x items per call."
+            "Theoretical maximum = calls/min x items per call. Real time is the median over "
+            "the rounds; the last two columns are medians, in real time, of one sync's run "
+            "(started → completed) and of the gap from one sync's completion to the next one's "
+            "start, for this one company."
         )
         add("")
         add(
             "| Platform | N | Scale | Real time | Tx / platform min | Theoretical | Ratio | "
-            "Calls | Items / call | Violations | 429s |"
+            "Calls | Items / call | Violations | 429s | One sync runs | Between two syncs |"
         )
-        add("|---|---|---|---|---|---|---|---|---|---|---|")
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["throughput"]:
             rate = statistics.median(r["spendsync_tx_per_min"])
             calls = statistics.median(r["calls"])
@@ -93,7 +96,9 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['platform']} | {_f(r['transactions'])} | {r['scale']:g}x | "
                 f"{statistics.median(r['spendsync_seconds']):.1f} s | {_f(rate)} | "
                 f"{_f(r['theoretical'])} | {ratio:.0%} | {_f(calls)} | "
-                f"{r['transactions'] / calls:.1f} | {r['violations']} | {r['too_many']} |"
+                f"{r['transactions'] / calls:.1f} | {r['violations']} | {r['too_many']} | "
+                f"{_ms(r.get('sync_run_median_s', float('nan')))} | "
+                f"{_ms(r.get('between_syncs_median_s', float('nan')))} |"
             )
             targets.append(
                 (

@@ -66,12 +66,10 @@ class ThroughputResult:
         busy: list[float] = []
         gaps: list[float] = []
         for run in self.spendsync:
-            ordered = sorted(
-                (t for t in run.syncs if t.started and t.completed), key=lambda t: t.started
-            )
-            for earlier, later in itertools.pairwise(ordered):
-                gaps.append((later.started - earlier.completed).total_seconds())  # type: ignore[operator]
-            busy += [(t.completed - t.started).total_seconds() for t in ordered]  # type: ignore[operator]
+            spans = sorted((t.started, t.completed) for t in run.syncs if t.started and t.completed)
+            for (_, done), (start, _) in itertools.pairwise(spans):
+                gaps.append((start - done).total_seconds())
+            busy += [(done - start).total_seconds() for start, done in spans]
         return {
             "sync_run_median_s": statistics.median(busy) if busy else float("nan"),
             "between_syncs_median_s": statistics.median(gaps) if gaps else float("nan"),
