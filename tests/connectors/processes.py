@@ -50,15 +50,16 @@ def worker_env(settings: Settings, **overrides: Any) -> dict[str, str]:
 class Workers:
     """`spendsync worker` processes of one test, all writing to one log."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
         self.env = env
         self.log = log
+        self.args = args  # e.g. "--concurrency", "6"
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> subprocess.Popen[bytes]:
         with self.log.open("ab") as handle:  # the child keeps its own copy of the descriptor
             process = subprocess.Popen(
-                [sys.executable, "-m", "spendsync", "worker"],
+                [sys.executable, "-m", "spendsync", "worker", *self.args],
                 env=self.env,
                 stdout=handle,
                 stderr=subprocess.STDOUT,

@@ -17,9 +17,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -42,6 +39,8 @@ from spendsync.sandboxes.qbo.app import qbo_limits
 from spendsync.syncs.models import Sync
 from tests.conftest import auth, throwaway_database
 from tests.connectors.conftest import CLIENT_ID, CLIENT_SECRET, running_xero_sandbox
+from tests.connectors.connector_scenarios import card_payment
+from tests.connectors.processes import Workers
 from tests.connectors.qbo_support import (
     QBO_CLIENT_ID,
     QBO_CLIENT_SECRET,
@@ -94,40 +93,15 @@ def _env(
     }
 
 
-class Workers:
-    """`spendsync worker` processes that a test can kill and replace."""
+class ChaosWorkers(Workers):
+    """Workers of which one, picked at random, can be SIGKILLed and replaced."""
 
-    def __init__(self, database_url: str, env: dict[str, str], log: Path) -> None:
-        self.env = {**os.environ, **env, "SPENDSYNC_DATABASE_URL": database_url}
-        self.log = log
-        self.processes: list[subprocess.Popen[bytes]] = []
-        self.killed = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as handle:
-            self.processes.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "spendsync", "worker", "--concurrency", "6"],
-                    env=self.env,
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+    killed = 0
 
     def kill_one(self) -> None:
-        alive = [p for p in self.processes if p.poll() is None]
-        victim = random.choice(alive)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait(timeout=10)
+        self.kill(random.choice([p for p in self.processes if p.poll() is None]))
         self.killed += 1
         self.start()
-
-    def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in self.processes:
-            process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -178,21 +152,11 @@ def _wait(check: Any, timeout: float, what: str) -> Any:
 
 
 def _payments(accounts: dict[str, str], expense: str, first: int) -> list[dict[str, Any]]:
+    line = {"accountRef": {"id": accounts[expense]}}
     return [
-        {
-            "id": str(uuid.uuid4()),
-            "type": "Payment",
-            "issueDate": "2026-11-05",
-            "currency": "GBP",
-            "merchantName": "Pret A Manger",
-            "bankAccountRef": {"id": accounts["Company Card"]},
-            "lines": [
-                {
-                    "netAmount": str(Decimal(first + n) / 100 + 1),
-                    "accountRef": {"id": accounts[expense]},
-                }
-            ],
-        }
+        card_payment(
+            accounts["Company Card"], {**line, "netAmount": str(Decimal(first + n) / 100 + 1)}
+        )
         for n in range(50)
     ]
 
@@ -274,7 +238,12 @@ def test_many_companies_through_two_apis_and_three_workers(
             )
             for n, port in enumerate(ports)
         ]
-        workers = Workers(database_url, env, tmp_path / "workers.log")
+        workers = ChaosWorkers(
+            {**os.environ, **env, "SPENDSYNC_DATABASE_URL": database_url},
+            tmp_path / "workers.log",
+            "--concurrency",
+            "6",
+        )
         stack.callback(workers.stop)
         for _ in range(WORKERS):
             workers.start()
@@ -337,7 +306,13 @@ def test_many_companies_through_two_apis_and_three_workers(
                 ):
                     httpx.post(
                         f"{url}/_control/faults",
-                        json={"method": method, "path": path, "fault": rule, "probability": 0.1},
+                        json={
+                            "method": method,
+                            "path": path,
+                            "faults": [rule],  # at once, whatever the size of the run
+                            "fault": rule,
+                            "probability": 0.1,
+                        },
                     ).raise_for_status()
 
             def chaos_monkey() -> None:
