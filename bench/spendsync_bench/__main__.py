@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--hand", type=int, default=None, help="part 2: hand-written transactions (0: skip)"
     )
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite results.md/scale.png from results.json"
+    )
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
@@ -108,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
     results: dict[str, Any] = {}
     previous = args.out / "results.json"
+    if args.render:
+        report.write(json.loads(previous.read_text()), args.out)
+        return 0
     if args.merge and previous.exists():
         results = json.loads(previous.read_text())
     results["machine"] = report.machine()
