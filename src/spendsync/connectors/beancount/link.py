@@ -8,9 +8,7 @@ spendsync's include line added once. A ledger that does not load is never touche
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,11 +22,8 @@ from spendsync.connectors.beancount import files
 from spendsync.connectors.beancount.book import read_book
 from spendsync.connectors.beancount.chart import default_ledger
 from spendsync.connectors.errors import AuthFailure
-from spendsync.db.base import utcnow
-from spendsync.link.models import AuthorizationRequest
-from spendsync.secretbox import secret_box
+from spendsync.connectors.linking import open_authorization, take_authorization
 
-STATE_LIFETIME = timedelta(minutes=30)
 DEFAULT_FILE = "main.beancount"
 _FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,120}\.beancount$")
 
@@ -81,29 +76,14 @@ class BeancountLinker:
 
     def start(self, session: Session, context: LedgerContext, connection: Connection) -> str:
         files.beancount_tool("bean-check")  # NotSupported (shown on the link page) without it
-        state = secrets.token_urlsafe(32)
-        session.add(
-            AuthorizationRequest(
-                state=state,
-                client_id=connection.client_id,
-                connection_id=connection.id,
-                sealed_code_verifier=secret_box(context.settings).seal("beancount"),
-            )
-        )
-        session.flush()
+        state = open_authorization(session, context, connection)
         query = urlencode({"state": state})
         return f"{context.settings.public_url.rstrip('/')}/link/callback/beancount?{query}"
 
     def complete(
         self, session: Session, context: LedgerContext, params: Mapping[str, str]
     ) -> Connection:
-        request = session.get(AuthorizationRequest, params.get("state", ""))
-        if request is None or utcnow() - request.created > STATE_LIFETIME:
-            raise AuthFailure("This link has expired or was already used; start again.")
-        connection = session.get(Connection, request.connection_id)
-        session.delete(request)
-        if connection is None:
-            raise AuthFailure("The connection was deleted.")
+        connection, _ = take_authorization(session, context, params.get("state", ""))
         settings = context.settings
         path = ledger_file(settings.ledgers_dir, connection.company_id, params.get("ledger"))
         company = session.get(Company, connection.company_id)

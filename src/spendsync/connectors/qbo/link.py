@@ -4,9 +4,7 @@ company's `realmId`."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,12 +13,8 @@ from spendsync.connections.models import Connection, ConnectionStatus
 from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.credentials import seal_credentials
 from spendsync.connectors.errors import AuthFailure, NotSupported
+from spendsync.connectors.linking import open_authorization, take_authorization
 from spendsync.connectors.qbo import auth
-from spendsync.db.base import utcnow
-from spendsync.link.models import AuthorizationRequest
-from spendsync.secretbox import secret_box
-
-STATE_LIFETIME = timedelta(minutes=30)
 
 
 def qbo_app_or_refuse(context: LedgerContext) -> auth.QboApp:
@@ -39,17 +33,8 @@ class QboLinker:
     def start(self, session: Session, context: LedgerContext, connection: Connection) -> str:
         """Record a new authorization attempt and return Intuit's consent URL."""
         app = qbo_app_or_refuse(context)
-        state = secrets.token_urlsafe(32)
-        session.add(
-            AuthorizationRequest(
-                state=state,
-                client_id=connection.client_id,
-                connection_id=connection.id,
-                # Intuit's flow for confidential apps uses no PKCE verifier.
-                sealed_code_verifier=secret_box(context.settings).seal(""),
-            )
-        )
-        session.flush()
+        # Intuit's flow for confidential apps uses no PKCE verifier.
+        state = open_authorization(session, context, connection)
         return auth.authorization_url(app, state)
 
     def complete(
@@ -61,15 +46,7 @@ class QboLinker:
         code, realm_id = params.get("code", ""), params.get("realmId", "")
         if not code or not realm_id:
             raise AuthFailure("Intuit sent no authorization code or company (realmId).")
-        request = session.get(AuthorizationRequest, params.get("state", ""))
-        if request is None or utcnow() - request.created > STATE_LIFETIME:
-            raise AuthFailure(
-                "This authorization link has expired or was already used; start again."
-            )
-        connection = session.get(Connection, request.connection_id)
-        session.delete(request)
-        if connection is None:
-            raise AuthFailure("The connection was deleted.")
+        connection, _ = take_authorization(session, context, params.get("state", ""))
         token = auth.exchange_code(qbo_app_or_refuse(context), code)
         connection.sealed_credentials = seal_credentials(context, {**token, "realm_id": realm_id})
         connection.status = ConnectionStatus.LINKED

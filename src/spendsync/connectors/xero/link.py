@@ -3,9 +3,7 @@ consents at Xero, and Xero redirects back here with a code for this connection's
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import Any
 
 from authlib.common.security import generate_token
@@ -15,12 +13,8 @@ from spendsync.connections.models import Connection, ConnectionStatus
 from spendsync.connectors.base import LedgerContext
 from spendsync.connectors.credentials import seal_credentials
 from spendsync.connectors.errors import AuthFailure, NotSupported
+from spendsync.connectors.linking import open_authorization, take_authorization
 from spendsync.connectors.xero import auth
-from spendsync.db.base import utcnow
-from spendsync.link.models import AuthorizationRequest
-from spendsync.secretbox import secret_box
-
-STATE_LIFETIME = timedelta(minutes=30)
 
 
 def _app(context: LedgerContext) -> auth.XeroApp:
@@ -56,33 +50,16 @@ class XeroLinker:
 def start(session: Session, context: LedgerContext, connection: Connection) -> str:
     """Record a new authorization attempt and return Xero's consent URL."""
     app = _app(context)
-    state = secrets.token_urlsafe(32)
     verifier = generate_token(64)
-    session.add(
-        AuthorizationRequest(
-            state=state,
-            client_id=connection.client_id,
-            connection_id=connection.id,
-            sealed_code_verifier=secret_box(context.settings).seal(verifier),
-        )
-    )
-    session.flush()
+    state = open_authorization(session, context, connection, verifier)
     return auth.authorization_url(app, state, verifier)
 
 
 def complete(session: Session, context: LedgerContext, state: str, code: str) -> Connection:
     """Exchange the code, find the organisation, keep the tokens sealed, mark Linked."""
-    request = session.get(AuthorizationRequest, state)
-    if request is None or utcnow() - request.created > STATE_LIFETIME:
-        raise AuthFailure("This authorization link has expired or was already used; start again.")
-    connection = session.get(Connection, request.connection_id)
-    session.delete(request)
-    if connection is None:
-        raise AuthFailure("The connection was deleted.")
+    connection, verifier = take_authorization(session, context, state)
     app = _app(context)
-    token = auth.exchange_code(
-        app, code, secret_box(context.settings).open(request.sealed_code_verifier)
-    )
+    token = auth.exchange_code(app, code, verifier)
     organisations = auth.tenants(app, token["access_token"])
     if not organisations:
         raise AuthFailure("No Xero organisation was authorised.")
