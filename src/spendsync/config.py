@@ -108,6 +108,12 @@ class Settings(BaseSettings):
         "database so that every API and worker process shares one budget per tenant. `auto` "
         "is `database` on PostgreSQL (distributed) and `process` on SQLite (embedded).",
     )
+    ledger_settings_cache_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="How long a worker keeps a ledger's base currency, preferences, tracking "
+        "options and account codes between batches (0: read them for every batch).",
+    )
     platform_timeout_seconds: float = Field(
         default=60,
         gt=0,

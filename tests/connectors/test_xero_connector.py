@@ -4,6 +4,8 @@ an attachment — checked in the sandbox's own Xero API afterwards."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -259,3 +261,52 @@ def test_each_consent_links_the_organisation_it_chose(
         for c in (uk, us)
     ]
     assert currencies == ["GBP", "USD"]
+
+
+def test_a_sync_makes_one_call_per_batch_and_finds_accounts_added_since(
+    xero_api: TestClient, new_key, sandbox_url: str
+) -> None:
+    """The organisation, its tracking options and account codes are read once, not for every
+    batch; an account added to the books afterwards is still found by the next write."""
+    company, ids = _ready(xero_api, new_key)
+    base = f"/companies/{company['id']}/sync/expenses"
+
+    def synced(endpoint: str, items: list[dict[str, Any]]) -> None:
+        created = xero_api.post(f"{base}/{endpoint}", json=items, headers=company["headers"])
+        assert created.status_code == 200, created.text
+        status = wait_for_sync(xero_api, company, created.json()["syncId"])
+        assert status["syncStatusCode"] == 2000, status
+
+    def moved(to_id: str) -> dict[str, Any]:
+        lines = [
+            {"amount": 15, "accountRef": {"id": to_id}},
+            {"amount": -15, "accountRef": {"id": ids["travel"]}},
+        ]
+        return {"id": str(uuid.uuid4()), "date": "2026-11-30", "currency": "GBP", "lines": lines}
+
+    synced("expense-transactions", [_payment(ids)])
+    synced("adjustment-transactions", [moved(account_ids(xero_api, company)["General Expenses"])])
+    assert httpx.delete(f"{sandbox_url}/_control/counters").status_code == 204
+    synced("expense-transactions", [_payment(ids), _payment(ids)])
+    assert sandbox_counters(sandbox_url)["requestsTotal"] == 1  # the PUT BankTransactions
+
+    seeded = httpx.post(
+        f"{sandbox_url}/_control/seed",
+        json={"accounts": [{"Code": "4990", "Name": "Sundry Costs", "Type": "OVERHEADS"}]},
+    )
+    assert seeded.status_code == 200, seeded.text
+    queued = xero_api.post(
+        f"/companies/{company['id']}/data/queue/chartOfAccounts", headers=company["headers"]
+    )
+    assert queued.status_code == 200, queued.text
+    deadline = time.monotonic() + 30
+    while "Sundry Costs" not in (accounts := account_ids(xero_api, company)):
+        assert time.monotonic() < deadline, accounts
+        time.sleep(0.1)
+    synced("adjustment-transactions", [moved(accounts["Sundry Costs"])])
+    books = XeroBooks(sandbox_url, platform_ref(xero_api, company))
+    codes = [
+        sorted(line["AccountCode"] for line in j["JournalLines"])
+        for j in books.get("ManualJournals")
+    ]
+    assert sorted(codes) == [["429", "493"], ["493", "4990"]]

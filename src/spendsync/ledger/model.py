@@ -202,3 +202,29 @@ class Adjustment:
     lines: tuple[AdjustmentLine, ...]
     currency_rate: Decimal | None = None
     reference: str | None = None
+
+
+def referenced_accounts(document: Expense | Transfer | Reimbursable | Adjustment) -> set[str]:
+    """Every account id a document names (lines, bank/card, transfer sides, payables)."""
+    if isinstance(document, Transfer):
+        return {document.from_account_id, document.to_account_id}
+    found = {line.account_id for line in document.lines if line.account_id}
+    if isinstance(document, Expense) and document.bank_account_id:
+        found.add(document.bank_account_id)
+    if isinstance(document, Reimbursable) and document.ap_account_id:
+        found.add(document.ap_account_id)
+    return found
+
+
+def referenced_tracking_options(
+    document: Expense | Transfer | Reimbursable | Adjustment,
+) -> set[str]:
+    """Every tracking category option id a document's lines name."""
+    if isinstance(document, Transfer):
+        return set()
+    return {
+        ref.id
+        for line in document.lines
+        for ref in line.tracking
+        if ref.data_type is TrackingDataType.TRACKING_CATEGORIES
+    }

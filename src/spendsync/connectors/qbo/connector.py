@@ -18,10 +18,10 @@ import hashlib
 import json
 import mimetypes
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -29,6 +29,7 @@ from spendsync.connections.models import Connection
 from spendsync.connectors.base import (
     CompanyInformation,
     LedgerContext,
+    LedgerDocument,
     PlatformRecord,
     PushItem,
     PushOperation,
@@ -53,8 +54,9 @@ from spendsync.connectors.reference import (
     ReferenceDataType,
     ReferenceRead,
 )
+from spendsync.connectors.settings_cache import ledger_setting
 from spendsync.connectors.throttle import Limits, throttle_for
-from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer
+from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer, referenced_accounts
 from spendsync.ledger.money import Money
 from spendsync.ledger.posting import (
     UnbalancedPlan,
@@ -66,6 +68,7 @@ from spendsync.ledger.posting import (
 from spendsync.ledger.validation import InvalidTransaction
 
 Json = dict[str, Any]
+T = TypeVar("T")
 
 PLATFORM_KEY = "qhyg"
 PAGE_SIZE = 1000  # QBO's MAXRESULTS cap
@@ -183,10 +186,8 @@ class QboLedger:
             lambda refresh_token: auth.refresh(app, refresh_token),
             "realm_id",
         )
-        self._company_info: CompanyInformation | None = None
-        self._department_label = "Location"
-        self._books: mapping.Books | None = None
-        self._accounts: list[Json] | None = None
+        self._connection_id = connection.id
+        self._cache_seconds = settings.ledger_settings_cache_seconds
 
     def close(self) -> None:
         self._http.close()
@@ -250,58 +251,70 @@ class QboLedger:
             raise NotSupported(f"QuickBooks returned no {key}.")
         return found
 
-    def _company(self) -> tuple[CompanyInformation, mapping.Books]:
-        """Company info and preferences, read once per opened ledger."""
-        if self._company_info is None or self._books is None:
-            _, realm = self._calls.access()
-            info = self._get(f"companyinfo/{realm}", "CompanyInfo")
-            preferences = self._get("preferences", "Preferences")
-            company = mapping.company_info_from_qbo(info, preferences)
-            accounting = preferences.get("AccountingInfoPrefs") or {}
-            self._department_label = str(accounting.get("DepartmentTerminology") or "Location")
-            self._company_info = CompanyInformation(
-                company_name=company.company_name,
-                base_currency=company.base_currency,
-                accounting_platform_ref=realm,
-                registration_number=company.registration_number,
-                financial_year_start_date=company.financial_year_start_date,
-                source_urls=company.source_urls,
-                created_date=company.created_date,
+    def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
+        # Keyed by the tenant too: a connection relinked to other books starts afresh.
+        _, tenant = self._calls.access()
+        key = f"{self._connection_id}/{tenant}"
+        return ledger_setting(key, name, load, self._cache_seconds, needed=needed)
+
+    def _company(self) -> tuple[CompanyInformation, mapping.Books, str]:
+        """Company info, the books' settings and what departments are called, from CompanyInfo
+        and Preferences, read once per `ledger_settings_cache_seconds`."""
+        _, realm = self._calls.access()
+
+        def load() -> tuple[Json, Json]:
+            return self._get(f"companyinfo/{realm}", "CompanyInfo"), self._get(
+                "preferences", "Preferences"
             )
-            country = str(info.get("Country") or "US").upper()
-            self._books = mapping.Books(
-                home_currency=company.base_currency,
-                multicurrency=bool(
-                    (preferences.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled")
-                ),
-                vat=country not in ("US", "USA"),
-            )
-        return self._company_info, self._books
+
+        info, preferences = self._setting("company", load)
+        company = mapping.company_info_from_qbo(info, preferences)
+        accounting = preferences.get("AccountingInfoPrefs") or {}
+        department_label = str(accounting.get("DepartmentTerminology") or "Location")
+        information = CompanyInformation(
+            company_name=company.company_name,
+            base_currency=company.base_currency,
+            accounting_platform_ref=realm,
+            registration_number=company.registration_number,
+            financial_year_start_date=company.financial_year_start_date,
+            source_urls=company.source_urls,
+            created_date=company.created_date,
+        )
+        country = str(info.get("Country") or "US").upper()
+        books = mapping.Books(
+            home_currency=company.base_currency,
+            multicurrency=bool(
+                (preferences.get("CurrencyPrefs") or {}).get("MultiCurrencyEnabled")
+            ),
+            vat=country not in ("US", "USA"),
+        )
+        return information, books, department_label
 
     def get_company_info(self) -> CompanyInformation:
         return self._company()[0]
 
-    def _all_accounts(self) -> list[Json]:
-        if self._accounts is None:
-            self._accounts = self._list("Account")
-        return self._accounts
+    def _accounts_for(self, document: LedgerDocument) -> dict[str, Json]:
+        """Account id → account, holding every account `document` names (read again when one
+        is new); for writing only — reference reads always read the books."""
 
-    def _write_books(self) -> mapping.Books:
-        _, books = self._company()
-        if not books.account_types:
-            types = {str(a["Id"]): str(a.get("AccountType") or "") for a in self._all_accounts()}
-            books = mapping.Books(books.home_currency, books.multicurrency, books.vat, types)
-            self._books = books
-        return books
+        def load() -> dict[str, Json]:
+            return {str(a["Id"]): a for a in self._list("Account")}
+
+        return self._setting("accounts", load, referenced_accounts(document))
+
+    def _write_books(self, document: LedgerDocument) -> mapping.Books:
+        _, books, _ = self._company()
+        types = {
+            id_: str(a.get("AccountType") or "") for id_, a in self._accounts_for(document).items()
+        }
+        return mapping.Books(books.home_currency, books.multicurrency, books.vat, types)
 
     def read(self, data_type: ReferenceDataType, modified_since: datetime | None) -> ReferenceRead:
         records: list[LedgerRecord] = []
         complete = modified_since is None
         home = self.get_company_info().base_currency
         if data_type is ReferenceDataType.CHART_OF_ACCOUNTS:
-            raw_accounts = (
-                self._all_accounts() if complete else self._list("Account", modified_since)
-            )
+            raw_accounts = self._list("Account", None if complete else modified_since)
             records = [mapping.account_from_qbo(raw, home) for raw in raw_accounts]
         elif data_type is ReferenceDataType.TAX_RATES:
             complete = True  # a code's rate lives in TaxRate records: read both whole
@@ -311,7 +324,7 @@ class QboLedger:
             complete = True  # the roots and has_children need the whole trees
             records = list(
                 mapping.tracking_from_qbo(
-                    self._list("Class"), self._list("Department"), self._department_label
+                    self._list("Class"), self._list("Department"), self._company()[2]
                 )
             )
         elif data_type is ReferenceDataType.SUPPLIERS:
@@ -363,8 +376,8 @@ class QboLedger:
         """Codat's transfer amounts are each in its account's currency, which QBO knows."""
         home = self.get_company_info().base_currency
         currencies = {
-            str(a["Id"]): str((a.get("CurrencyRef") or {}).get("value") or home)
-            for a in self._all_accounts()
+            id_: str((a.get("CurrencyRef") or {}).get("value") or home)
+            for id_, a in self._accounts_for(transfer).items()
         }
 
         def priced(amount: Money, account_id: str) -> Money:
@@ -381,7 +394,7 @@ class QboLedger:
     def _body(self, item: PushItem) -> tuple[str, Json]:
         """(entity, body) for one item; RecordValidation/Unmappable when QBO cannot take it."""
         document = item.document
-        books = self._write_books()
+        books = self._write_books(document)
         base = books.home_currency
         try:
             if isinstance(document, Expense):
@@ -558,9 +571,7 @@ class QboLedger:
             raise RecordValidation(str(exc)) from exc
         key = uuid.uuid4().hex  # as for contacts: one per push
         answer = self._call("POST", "account", params={"requestid": key}, json_body=body)
-        self._accounts = None  # the next write knows the new account's type
-        if self._books is not None:
-            self._books = replace(self._books, account_types={})
+        # A write naming the new account reads the accounts again (settings_cache).
         return mapping.account_from_qbo(answer["Account"], self.get_company_info().base_currency)
 
     def attach(

@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -20,6 +20,7 @@ from spendsync.connections.models import Connection
 from spendsync.connectors.base import (
     CompanyInformation,
     LedgerContext,
+    LedgerDocument,
     PlatformRecord,
     PushItem,
     PushOperation,
@@ -36,9 +37,16 @@ from spendsync.connectors.reference import (
     ReferenceDataType,
     ReferenceRead,
 )
+from spendsync.connectors.settings_cache import ledger_setting
 from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.connectors.xero import auth, mapping
-from spendsync.ledger.model import Expense, Reimbursable, Transfer
+from spendsync.ledger.model import (
+    Expense,
+    Reimbursable,
+    Transfer,
+    referenced_accounts,
+    referenced_tracking_options,
+)
 from spendsync.ledger.posting import (
     UnbalancedPlan,
     plan_adjustment,
@@ -47,6 +55,8 @@ from spendsync.ledger.posting import (
     plan_transfer,
 )
 from spendsync.ledger.validation import InvalidTransaction
+
+T = TypeVar("T")
 
 # The Codat platform key, as metrics label it.
 PLATFORM_KEY = "gbol"
@@ -101,9 +111,8 @@ class XeroLedger:
             lambda refresh_token: auth.refresh(app, refresh_token),
             "tenant_id",
         )
-        self._tracking_options: dict[str, tuple[str, str]] | None = None
-        self._account_codes: dict[str, str] | None = None
-        self._company_info: CompanyInformation | None = None
+        self._connection_id = connection.id
+        self._cache_seconds = settings.ledger_settings_cache_seconds
 
     def close(self) -> None:
         self._http.close()
@@ -162,14 +171,22 @@ class XeroLedger:
         found: list[dict[str, Any]] = response.json().get(key) or []
         return found
 
+    def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
+        # Keyed by the tenant too: a connection relinked to other books starts afresh.
+        _, tenant = self._calls.access()
+        key = f"{self._connection_id}/{tenant}"
+        return ledger_setting(key, name, load, self._cache_seconds, needed=needed)
+
     def get_company_info(self) -> CompanyInformation:
-        """Read once per opened ledger (a chart-of-accounts read needs the base currency too)."""
-        if self._company_info is None:
+        """The organisation (its base currency), read once per `ledger_settings_cache_seconds`."""
+
+        def load() -> CompanyInformation:
             organisations = self._get("/Organisation", "Organisations")
             if not organisations:
                 raise NotSupported("Xero returned no organisation for this connection.")
-            self._company_info = mapping.company_info_from_xero(organisations[0])
-        return self._company_info
+            return mapping.company_info_from_xero(organisations[0])
+
+        return self._setting("organisation", load)
 
     def _contacts(self, since: datetime | None) -> list[dict[str, Any]]:
         contacts: list[dict[str, Any]] = []
@@ -220,9 +237,12 @@ class XeroLedger:
                     records.append(contact)
         return ReferenceRead(data_type, records, complete=complete)
 
-    def _options(self) -> dict[str, tuple[str, str]]:
-        if self._tracking_options is None:
-            self._tracking_options = {
+    def _options(self, document: LedgerDocument) -> dict[str, tuple[str, str]]:
+        """Tracking option id → (category id, option id), holding every option `document`
+        names (read again when one is new)."""
+
+        def load() -> dict[str, tuple[str, str]]:
+            return {
                 str(option["TrackingOptionID"]): (
                     str(raw["TrackingCategoryID"]),
                     str(option["TrackingOptionID"]),
@@ -230,15 +250,19 @@ class XeroLedger:
                 for raw in self._get("/TrackingCategories", "TrackingCategories")
                 for option in raw.get("Options") or []
             }
-        return self._tracking_options
 
-    def _codes(self) -> dict[str, str]:
-        if self._account_codes is None:
-            self._account_codes = {
+        return self._setting("tracking", load, referenced_tracking_options(document))
+
+    def _codes(self, document: LedgerDocument) -> dict[str, str]:
+        """Account id → account code, holding every account `document` names."""
+
+        def load() -> dict[str, str]:
+            return {
                 str(raw["AccountID"]): str(raw.get("Code") or "")
                 for raw in self._get("/Accounts", "Accounts")
             }
-        return self._account_codes
+
+        return self._setting("codes", load, referenced_accounts(document))
 
     # -- writing ----------------------------------------------------------------------
 
@@ -284,21 +308,21 @@ class XeroLedger:
                 return (
                     "BankTransactions",
                     "BankTransaction",
-                    mapping.bank_transaction(plan, self._options()),
+                    mapping.bank_transaction(plan, self._options(document)),
                 )
             if isinstance(document, Transfer):
                 plan = plan_transfer(document, base)
                 return "BankTransfers", "BankTransfer", mapping.bank_transfer(plan)
             if isinstance(document, Reimbursable):
                 plan = plan_reimbursable(document, base)
-                return "Invoices", "Invoice", mapping.bill(plan, self._options())
+                return "Invoices", "Invoice", mapping.bill(plan, self._options(document))
             plan = plan_adjustment(document, base)
         except (InvalidTransaction, UnbalancedPlan) as exc:
             raise NotSupported(f"The transaction cannot be posted: {exc}") from exc
         return (
             "ManualJournals",
             "ManualJournal",
-            mapping.manual_journal(plan, self._codes(), self._options()),
+            mapping.manual_journal(plan, self._codes(document), self._options(document)),
         )
 
     def push(self, items: Sequence[PushItem]) -> list[PushOutcome]:
