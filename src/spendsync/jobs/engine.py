@@ -90,6 +90,13 @@ def executor_id(settings: Settings) -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+# A queue-wide limit that never binds. With one, DBOS claims queued work under SERIALIZABLE
+# isolation instead of REPEATABLE READ, so two workers claiming at the same moment cannot both
+# start a workflow of one partition (company): a sync of each company at a time, across
+# processes. Without it, the distributed load test once saw two syncs of a company overlap.
+UNBOUNDED = 1_000_000
+
+
 def dbos_config(settings: Settings, executor: str = "local") -> DBOSConfig:
     return {
         "name": APP_NAME,
@@ -175,6 +182,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
         DBOS.register_queue(
             SYNC_QUEUE,
             partition_concurrency=1,
+            global_concurrency=UNBOUNDED,
             worker_concurrency=settings.worker_concurrency,
             polling_interval_sec=settings.queue_polling_interval_seconds,
             on_conflict="always_update",
@@ -188,6 +196,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
         DBOS.register_queue(
             PULL_QUEUE,
             partition_concurrency=1,
+            global_concurrency=UNBOUNDED,
             worker_concurrency=settings.worker_concurrency,
             polling_interval_sec=settings.queue_polling_interval_seconds,
             on_conflict="always_update",
