@@ -107,30 +107,18 @@ def test_demo_command_reports_a_failure_and_exits_non_zero(
 
 
 @pytest.mark.live
-def test_the_same_month_runs_on_the_xero_sandbox(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("platform", "key"), [("xero", "gbol"), ("quickbooksonline", "qhyg")], ids=["xero", "qbo"]
+)
+def test_the_same_month_runs_on_a_platform_sandbox(tmp_path: Path, platform: str, key: str) -> None:
     output = io.StringIO()
     result = run_demo(
         tmp_path / "demo",
-        "xero",
+        platform,
         console=Console(file=output, width=200),
         today=dt.date(2026, 11, 25),
     )
-    assert result.platform == "gbol"
-    assert len(result.statuses) == 10
-    assert set(result.statuses.values()) == {"Completed"}, output.getvalue()
-    assert "not attached" not in output.getvalue()
-
-
-@pytest.mark.live
-def test_the_same_month_runs_on_the_quickbooks_online_sandbox(tmp_path: Path) -> None:
-    output = io.StringIO()
-    result = run_demo(
-        tmp_path / "demo",
-        "quickbooksonline",
-        console=Console(file=output, width=200),
-        today=dt.date(2026, 11, 25),
-    )
-    assert result.platform == "qhyg"
+    assert result.platform == key
     assert len(result.statuses) == 10
     assert set(result.statuses.values()) == {"Completed"}, output.getvalue()
     assert "not attached" not in output.getvalue()
