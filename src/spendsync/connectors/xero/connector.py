@@ -113,6 +113,7 @@ class XeroLedger:
         )
         self._connection_id = connection.id
         self._cache_seconds = settings.ledger_settings_cache_seconds
+        self._books_key: str | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -172,10 +173,12 @@ class XeroLedger:
         return found
 
     def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
-        # Keyed by the tenant too: a connection relinked to other books starts afresh.
-        _, tenant = self._calls.access()
-        key = f"{self._connection_id}/{tenant}"
-        return ledger_setting(key, name, load, self._cache_seconds, needed=needed)
+        if self._books_key is None:
+            # Keyed by the tenant too: a connection relinked to other books starts afresh.
+            # Read once per opened ledger, not per lookup (each item of a batch looks up).
+            _, tenant = self._calls.access()
+            self._books_key = f"{self._connection_id}/{tenant}"
+        return ledger_setting(self._books_key, name, load, self._cache_seconds, needed=needed)
 
     def get_company_info(self) -> CompanyInformation:
         """The organisation (its base currency), read once per `ledger_settings_cache_seconds`."""
