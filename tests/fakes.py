@@ -4,6 +4,7 @@ and serves reference data it is given, registered as a platform's connector."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -47,6 +48,7 @@ class RecordingLedger:
     unavailable_calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
     max_batch_size: int = 3
+    max_concurrent_pushes: int = 1
 
     def opener(self, _connection: Connection, _context: object) -> RecordingLedger:
         return self
@@ -94,8 +96,29 @@ class RecordingLedger:
         return CompanyInformation(company_name="Recorded", base_currency="GBP")
 
     defect: bool = False
+    # Pushes wait for `hold` (when set) and take `push_seconds`; `in_flight` counts those
+    # running at once, and `most_in_flight` the most seen.
+    hold: threading.Event | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    push_seconds: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     def push(self, items: list[PushItem]) -> list[PushOutcome]:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.hold is not None:
+                self.held.set()
+                self.hold.wait(timeout=30)
+            time.sleep(self.push_seconds)
+            return self._write(items)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _write(self, items: list[PushItem]) -> list[PushOutcome]:
         with self.lock:
             if self.defect:
                 raise ValueError("a bug in a connector")

@@ -394,6 +394,7 @@ class SyncTimes:
     started: datetime | None
     completed: datetime | None
     status_code: int
+    runner_id: str | None = None  # the sync whose workflow wrote this one (rounds share it)
 
 
 def sync_times(deployment: Spendsync, sync_ids: list[str]) -> list[SyncTimes]:
@@ -403,12 +404,14 @@ def sync_times(deployment: Spendsync, sync_ids: list[str]) -> list[SyncTimes]:
             chunk = sync_ids[start : start + 500]
             rows = conn.execute(
                 text(
-                    "SELECT id, created, started, completed, status_code FROM syncs "
+                    "SELECT id, created, started, completed, status_code, runner_id FROM syncs "
                     "WHERE id IN :ids"
                 ).bindparams(_expanding("ids")),
                 {"ids": chunk},
             ).all()
-            found += [SyncTimes(r[0], _dt(r[1]), _dt(r[2]), _dt(r[3]), int(r[4])) for r in rows]
+            found += [
+                SyncTimes(r[0], _dt(r[1]), _dt(r[2]), _dt(r[3]), int(r[4]), r[5]) for r in rows
+            ]
     return found
 
 

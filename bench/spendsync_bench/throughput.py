@@ -18,6 +18,7 @@ from spendsync_bench.infra import (
     QBO_CLIENT,
     XERO_CLIENT,
     SandboxSpec,
+    SyncTimes,
     link_company,
     platform_env,
     running_sandbox,
@@ -61,18 +62,30 @@ class ThroughputResult:
         return run.transactions / run.seconds * 60 / self.scale
 
     def sync_profile(self) -> dict[str, float]:
-        """Where one company's time goes: each sync's run (started → completed) and the gap
-        from one sync's completion to the next one's start (dequeue, workflow start)."""
+        """How the company's writer went: a round is the syncs one claim took together (they
+        share its runner and start time); its run is start → last completion, and the gap is
+        from a round's last completion to the next round's start."""
+        sizes: list[int] = []
         busy: list[float] = []
         gaps: list[float] = []
         for run in self.spendsync:
-            spans = sorted((t.started, t.completed) for t in run.syncs if t.started and t.completed)
-            for (_, done), (start, _) in itertools.pairwise(spans):
+            rounds: dict[tuple[str | None, Any], list[SyncTimes]] = {}
+            for t in run.syncs:
+                if t.started and t.completed:
+                    rounds.setdefault((t.runner_id, t.started), []).append(t)
+            spans = sorted(
+                (started, max(t.completed for t in members if t.completed), len(members))
+                for (_, started), members in rounds.items()
+            )
+            for (_, done, _), (start, _, _) in itertools.pairwise(spans):
                 gaps.append((start - done).total_seconds())
-            busy += [(done - start).total_seconds() for start, done in spans]
+            busy += [(done - start).total_seconds() for start, done, _ in spans]
+            sizes += [count for _, _, count in spans]
         return {
-            "sync_run_median_s": statistics.median(busy) if busy else float("nan"),
-            "between_syncs_median_s": statistics.median(gaps) if gaps else float("nan"),
+            "rounds": len(sizes) / max(1, len(self.spendsync)),
+            "syncs_per_round_median": statistics.median(sizes) if sizes else float("nan"),
+            "round_run_median_s": statistics.median(busy) if busy else float("nan"),
+            "between_rounds_median_s": statistics.median(gaps) if gaps else float("nan"),
         }
 
     def as_dict(self) -> dict[str, Any]:

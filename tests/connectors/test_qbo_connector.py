@@ -654,7 +654,7 @@ def test_a_batch_replayed_after_a_crash_is_not_written_twice(
             session.delete(session.get(PostedTransaction, (company["id"], row.transaction_id)))
         session.commit()
         row_ids = [row.id for row in rows]
-    runner.push_batch(jobs_engine.worker_context(), done["sync_id"], row_ids)
+    runner.push_batch(jobs_engine.worker_context(), row_ids)
     assert {p["Id"] for p in books.query("select * from Purchase")} == first
     for item in items:
         assert _posted(engine, company, item["id"]).platform_record_id in first

@@ -3,6 +3,7 @@ standing in for a platform connector (connector behaviour itself is tested per c
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from typing import Any
@@ -326,3 +327,38 @@ def test_a_connector_defect_fails_the_batch_instead_of_hanging(
     assert status["syncStatusCode"] == 5130
     [transaction] = transactions(api, company, sync_id).values()
     assert transaction["message"] == "Internal error while pushing: ValueError"
+
+
+def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
+    api: TestClient, company, ledger: RecordingLedger
+) -> None:
+    ledger.max_batch_size, ledger.max_concurrent_pushes = 2, 3
+    ledger.hold = threading.Event()
+    first = api.post(
+        f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+    ).json()["syncId"]
+    assert ledger.held.wait(timeout=30)  # the first sync is at the platform; the rest queue
+    queued = [[payment() for _ in range(3)] for _ in range(4)]
+    queued[2][1]["merchantName"] = "REJECT"
+    sync_ids = [
+        api.post(
+            f"{base(company)}/expense-transactions", json=items, headers=company["headers"]
+        ).json()["syncId"]
+        for items in queued
+    ]
+    ledger.push_seconds = 0.2
+    ledger.hold.set()
+
+    assert wait_for_sync(api, company, first)["syncStatusCode"] == 2000
+    codes = [wait_for_sync(api, company, sync_id)["syncStatusCode"] for sync_id in sync_ids]
+    # Each sync keeps its own outcome; only the one with the refused item failed.
+    assert codes == [2000, 2000, 5130, 2000]
+    for sync_id, items in zip(sync_ids, queued, strict=True):
+        statuses = {k: v["status"] for k, v in transactions(api, company, sync_id).items()}
+        assert set(statuses) == {item["id"] for item in items}
+    # Twelve queued items in batches of two: the platform's limit of three in flight was
+    # reached, never passed.
+    assert ledger.most_in_flight == 3
+    assert sorted(p.transaction_id for p in ledger.pushes) == sorted(
+        [item["id"] for items in queued for item in items] + [ledger.pushes[0].transaction_id]
+    )

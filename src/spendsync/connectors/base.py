@@ -138,6 +138,9 @@ class LinkedLedger(Protocol):
     """
 
     max_batch_size: int
+    # Batches of one company written at once: at most the platform's calls-in-flight limit
+    # (its throttle still holds every call to it), 1 where writes must be serial.
+    max_concurrent_pushes: int
 
     def close(self) -> None:
         """Release what the connector holds (HTTP connections); callers always close."""

@@ -2,7 +2,7 @@
 
 Why DBOS: durable workflows whose steps are checkpointed in a database we already run (SQLite on
 the embedded default, PostgreSQL when distributed), queues with per-partition concurrency (one
-sync at a time per company, across every worker process) and rate limits, and step retries with
+writer per company, across every worker process) and rate limits, and step retries with
 backoff — so spendsync writes no queue, lease or retry loop of its own.
 
 A process is a *worker* when it launches DBOS (it then dequeues and runs workflows); any process

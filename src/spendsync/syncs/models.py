@@ -78,6 +78,9 @@ class Sync(Base):
     status: Mapped[str] = mapped_column(String(32), default="NotStarted")
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     data_pushed: Mapped[bool] = mapped_column(default=False)
+    # The sync whose workflow writes this one (itself, or the one that drained the company's
+    # queue when this was waiting); unset until a workflow claims it.
+    runner_id: Mapped[str | None] = mapped_column(String(36), default=None)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     started: Mapped[datetime | None] = mapped_column(default=None)
     completed: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,24 +1,37 @@
-"""Running one sync, as plain functions over a session factory (tests call them directly; the
-job engine wraps each in a checkpointed step, see tasks.py).
+"""Running a company's syncs, as plain functions over a session factory (tests call them
+directly; the job engine wraps each in a checkpointed step, see tasks.py).
 
-    start_sync   → decides the batches (or fails the whole sync for a missing/unlinked ledger)
-    push_batch   → writes one batch through the connector, records each item's outcome
-    fail_batch   → the platform stayed unavailable: the batch's items fail with its message
-    finish_sync  → the sync's code: 2000 when every item completed, 5130 when any failed
+A sync's workflow drains its company's queue, not only its own sync: one writer per company
+(the queue runs one workflow per company at a time), but that writer fills the platform.
 
-Each function commits its own small transaction, so progress survives a crash between steps.
+    claim_syncs   → takes the company's unstarted syncs (its own first) up to a round's worth of
+                    items, or fails them all for a missing/unlinked ledger
+    push_claimed  → writes their pending items in platform-sized batches, up to the platform's
+                    concurrent-call limit in flight; each batch is retried alone while the
+                    platform is briefly away, then fails alone with its message
+    push_batch    → writes one batch through the connector, records each item's outcome
+    fail_pending  → what is still pending in the claimed syncs fails with a message
+    finish_syncs  → each sync's code: 2000 when every item completed, 5130 when any failed
+
+The workflow of a sync that another workflow claimed finds nothing of its own to do and drains
+whatever arrived since. Each function commits its own small transactions, so progress survives
+a crash between steps; no database connection is held while a platform call is in flight.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from spendsync.connections.models import Connection, ConnectionStatus, SourceType
 from spendsync.connectors.base import (
@@ -26,11 +39,13 @@ from spendsync.connectors.base import (
     PlatformRecord,
     PushItem,
     PushOperation,
+    PushOutcome,
 )
 from spendsync.connectors.base import TransactionKind as ConnectorKind
-from spendsync.connectors.errors import AuthFailure, NotSupported
+from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
 from spendsync.connectors.registry import find_platform, open_ledger
 from spendsync.db.base import utcnow
+from spendsync.db.errors import database_unavailable
 from spendsync.expenses.translate import to_document
 from spendsync.observability.logs import log_context
 from spendsync.observability.metrics import SYNCS_COMPLETED, TRANSACTIONS_PUSHED
@@ -46,11 +61,34 @@ from spendsync.webhooks.service import record_sync_event
 
 logger = logging.getLogger("spendsync.syncs")
 
+# A round claims enough items for this many batches per call the platform allows in flight:
+# large enough that the platform stays busy, small enough that each sync's status follows soon.
+BATCHES_PER_SLOT = 4
+# Unstarted syncs of a company looked at per claim.
+CLAIM_WINDOW = 200
+# A batch the platform keeps refusing for now is tried this many times, 1 s, 2 s, 4 s … apart.
+PUSH_ATTEMPTS = 8
+PUSH_MAX_WAIT_SECONDS = 64.0
+
 
 def idempotency_key(company_id: str, row: SyncTransaction) -> str:
     """Stable for one write of one transaction (≤ 50 chars, QBO's `requestid` limit)."""
     digest = hashlib.sha256(f"{company_id}:{row.sync_id}:{row.transaction_id}".encode())
     return digest.hexdigest()[:40]
+
+
+def is_transient(exc: BaseException) -> bool:
+    """The platform or our own database is away for now: worth trying again later."""
+    return isinstance(exc, Transient) or database_unavailable(exc)
+
+
+def retry_wait(state: RetryCallState) -> float:
+    """1 s, 2 s, 4 s … or the platform's Retry-After (its budget opens then) when longer; at
+    most PUSH_MAX_WAIT_SECONDS."""
+    exc = state.outcome.exception() if state.outcome is not None else None
+    after = exc.retry_after if isinstance(exc, Transient) and exc.retry_after else 0.0
+    backoff = 2.0 ** (state.attempt_number - 1)
+    return min(max(backoff, after), PUSH_MAX_WAIT_SECONDS)
 
 
 def _accounting_connection(session: Session, company_id: str) -> Connection | None:
@@ -62,15 +100,19 @@ def _accounting_connection(session: Session, company_id: str) -> Connection | No
     )
 
 
-def _pending(
-    session: Session, sync_id: str, row_ids: Sequence[str] | None = None
-) -> list[SyncTransaction]:
-    query = select(SyncTransaction).where(
-        SyncTransaction.sync_id == sync_id, SyncTransaction.status == TransactionStatus.PENDING
+def _pending_in(session: Session, sync_ids: Sequence[str]) -> list[SyncTransaction]:
+    """Pending items of these syncs, in the order the syncs were created, then their own."""
+    return list(
+        session.scalars(
+            select(SyncTransaction)
+            .join(Sync, Sync.id == SyncTransaction.sync_id)
+            .where(
+                SyncTransaction.sync_id.in_(sync_ids),
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+            .order_by(Sync.created, Sync.id, SyncTransaction.position)
+        )
     )
-    if row_ids is not None:
-        query = query.where(SyncTransaction.id.in_(row_ids))
-    return list(session.scalars(query.order_by(SyncTransaction.position)))
 
 
 def _fail_items(rows: Sequence[SyncTransaction], status: TransactionStatus, message: str) -> None:
@@ -93,197 +135,440 @@ def _count_pushed(platform_key: str, rows: Sequence[SyncTransaction]) -> None:
         TRANSACTIONS_PUSHED.labels(platform_key, status).inc(count)
 
 
-def start_sync(context: LedgerContext, sync_id: str) -> list[list[str]]:
-    with log_context(sync_id=sync_id) as log_fields, context.session_factory() as session:
-        sync = session.get(Sync, sync_id)
-        if sync is None or sync.completed is not None:
-            return []  # the company was deleted, or a recovered workflow finds it done
-        log_fields["company_id"] = sync.company_id
-        connection = _accounting_connection(session, sync.company_id)
-        pending = _pending(session, sync_id)
+# -- claiming ---------------------------------------------------------------------------
+
+
+def choose_round(
+    runner_id: str,
+    candidates: Sequence[Sync],
+    pending: dict[str, list[str]],
+    capacity: int,
+) -> list[str]:
+    """Which candidates one round takes: the runner's own sync first, then the others in the
+    order they were created while the items fit. The round stops before a sync that writes a
+    transaction already in it (an update must follow the write it changes)."""
+    ordered = sorted(candidates, key=lambda sync: sync.id != runner_id)
+    chosen: list[str] = []
+    seen: set[str] = set()
+    items = 0
+    for sync in ordered:
+        ids = pending.get(sync.id, [])
+        if chosen and (items + len(ids) > capacity or seen.intersection(ids)):
+            break
+        chosen.append(sync.id)
+        seen.update(ids)
+        items += len(ids)
+    return chosen
+
+
+def claim_syncs(context: LedgerContext, runner_id: str) -> list[str]:
+    """Take the next round of the company's syncs for the workflow `runner_id`; [] when there
+    is none. Syncs this runner claimed before a crash are taken again."""
+    with log_context(sync_id=runner_id) as log_fields, context.session_factory() as session:
+        own = session.get(Sync, runner_id)
+        if own is None:
+            return []  # the company was deleted
+        company_id = own.company_id
+        log_fields["company_id"] = company_id
+        candidates = list(
+            session.scalars(
+                select(Sync)
+                .where(
+                    Sync.company_id == company_id,
+                    Sync.completed.is_(None),
+                    or_(Sync.runner_id.is_(None), Sync.runner_id == runner_id),
+                )
+                .order_by(Sync.created, Sync.id)
+                .limit(CLAIM_WINDOW)
+            )
+        )
+        if not candidates:
+            return []
+        pending: dict[str, list[str]] = defaultdict(list)
+        for sync_id, transaction_id in session.execute(
+            select(SyncTransaction.sync_id, SyncTransaction.transaction_id).where(
+                SyncTransaction.sync_id.in_([sync.id for sync in candidates]),
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+        ):
+            pending[sync_id].append(transaction_id)
+
+        connection = _accounting_connection(session, company_id)
+        refusal: tuple[SyncStatusCode, str, str] | None = None
+        capacity = 0
         if connection is None or connection.status is not ConnectionStatus.LINKED:
             state = "no accounting connection" if connection is None else connection.status.value
             message = f"The company's accounting connection is {state}; nothing was written."
-            _fail_items(pending, TransactionStatus.PUSH_ERROR, message)
-            _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
-            session.commit()
-            logger.warning("sync not started: %s", message)
-            return []
-        try:
-            with closing(open_ledger(connection, context)) as ledger:
-                batch_size = ledger.max_batch_size
-        except NotSupported as exc:
-            _fail_items(pending, TransactionStatus.PUSH_ERROR, str(exc))
-            _set_outcome(sync, SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
-            session.commit()
-            logger.warning("sync not started: %s", exc)
-            return []
-        sync.connection_id = connection.id
-        sync.started = sync.started or utcnow()
-        sync.status = "Pushing"
-        session.commit()
-        ids = [row.id for row in pending]
-        logger.info(
-            "sync started: %d transactions to %s in batches of %d",
-            len(ids),
-            connection.platform_key,
-            batch_size,
-        )
-        return [ids[i : i + batch_size] for i in range(0, len(ids), max(1, batch_size))]
-
-
-def push_batch(context: LedgerContext, sync_id: str, row_ids: Sequence[str]) -> None:
-    with log_context(sync_id=sync_id) as log_fields, context.session_factory() as session:
-        sync = session.get(Sync, sync_id)
-        rows = _pending(session, sync_id, row_ids)
-        if sync is None or not rows:
-            return
-        log_fields["company_id"] = sync.company_id
-        connection = _accounting_connection(session, sync.company_id)
-        if connection is None or connection.status is not ConnectionStatus.LINKED:
-            _fail_items(
-                rows, TransactionStatus.PUSH_ERROR, "The accounting connection was unlinked."
-            )
-            session.commit()
-            logger.warning("batch of %d not pushed: the connection was unlinked", len(rows))
-            return
-        platform = find_platform(connection.platform_key)
-        posted = {
-            p.transaction_id: p
-            for p in session.scalars(
-                select(PostedTransaction).where(
-                    PostedTransaction.company_id == sync.company_id,
-                    PostedTransaction.transaction_id.in_([r.transaction_id for r in rows]),
-                )
-            )
-        }
-        items: list[PushItem] = []
-        for row in rows:
-            previous = posted.get(row.transaction_id)
-            items.append(
-                PushItem(
-                    transaction_id=row.transaction_id,
-                    kind=ConnectorKind(row.kind.value),
-                    operation=PushOperation(row.operation.value),
-                    document=to_document(row.kind, row.transaction_id, row.payload),
-                    existing=PlatformRecord(
-                        previous.platform_record_type,
-                        previous.platform_record_id,
-                        previous.platform_version,
-                    )
-                    if previous is not None and row.operation is Operation.UPDATE
-                    else None,
-                    idempotency_key=idempotency_key(sync.company_id, row),
-                )
-            )
-        try:
-            with closing(open_ledger(connection, context)) as ledger:
-                outcomes = {o.transaction_id: o for o in ledger.push(items)}
-        except AuthFailure as exc:
-            connection.status = ConnectionStatus.DEAUTHORIZED
-            message = f"The platform refused our access: {exc}"
-            _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
-            _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
-            session.commit()
-            _count_pushed(connection.platform_key, rows)
-            logger.warning("batch of %d not pushed: %s", len(rows), message)
-            return
-        except NotSupported as exc:
-            _fail_items(rows, TransactionStatus.PUSH_ERROR, str(exc))
-            session.commit()
-            _count_pushed(connection.platform_key, rows)
-            logger.warning("batch of %d not pushed: %s", len(rows), exc)
-            return
-        now = utcnow()
-        for row in rows:
-            outcome = outcomes.get(row.transaction_id)
-            if outcome is None or (outcome.record is None and outcome.rejection is None):
-                row.status = TransactionStatus.PUSH_ERROR
-                row.message = "The connector returned no outcome for this transaction."
-            elif outcome.record is None:
-                row.status = TransactionStatus.PUSH_ERROR
-                row.message = outcome.rejection
-            else:
-                record = outcome.record
-                row.status = TransactionStatus.COMPLETED
-                row.platform_record_type = record.record_type
-                row.platform_record_id = record.record_id
-                name = platform.name if platform else connection.platform_key
-                row.message = f"{record.record_type} {record.record_id} written to {name}."
-                entry = posted.get(row.transaction_id)
-                if entry is None:
-                    entry = PostedTransaction(
-                        company_id=sync.company_id,
-                        transaction_id=row.transaction_id,
-                        client_id=sync.client_id,
-                        kind=row.kind,
-                        platform_key=connection.platform_key,
-                        platform_record_type=record.record_type,
-                        platform_record_id=record.record_id,
-                        last_sync_id=sync.id,
-                    )
-                    session.add(entry)
-                entry.platform_record_type = record.record_type
-                entry.platform_record_id = record.record_id
-                entry.platform_version = record.version
-                entry.last_sync_id = sync.id
-                entry.updated = now
-                sync.data_pushed = True
-            row.updated = now
-        session.commit()
-        _count_pushed(connection.platform_key, rows)
-        logger.info(
-            "batch pushed to %s: %d completed, %d refused",
-            connection.platform_key,
-            sum(row.status is TransactionStatus.COMPLETED for row in rows),
-            sum(row.status is not TransactionStatus.COMPLETED for row in rows),
-        )
-
-
-def fail_batch(
-    factory: sessionmaker[Session], sync_id: str, row_ids: Sequence[str], message: str
-) -> None:
-    with log_context(sync_id=sync_id), factory() as session:
-        rows = _pending(session, sync_id, row_ids)
-        _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
-        sync = session.get(Sync, sync_id)
-        connection = _accounting_connection(session, sync.company_id) if sync else None
-        session.commit()
-        if connection is not None:
-            _count_pushed(connection.platform_key, rows)
-        logger.warning("batch of %d failed: %s", len(rows), message)
-
-
-def finish_sync(factory: sessionmaker[Session], sync_id: str) -> list[str]:
-    """End the sync and record its webhook event; returns the deliveries to make."""
-    with log_context(sync_id=sync_id) as log_fields, factory() as session:
-        sync = session.get(Sync, sync_id)
-        if sync is None or sync.completed is not None:
-            return []
-        log_fields["company_id"] = sync.company_id
-        rows = list(
-            session.scalars(select(SyncTransaction).where(SyncTransaction.sync_id == sync_id))
-        )
-        failed = [r for r in rows if r.status is not TransactionStatus.COMPLETED]
-        _fail_items(
-            [r for r in failed if r.status is TransactionStatus.PENDING],
-            TransactionStatus.PUSH_ERROR,
-            "The sync ended before this transaction was written.",
-        )
-        if sync.status_code != SyncStatusCode.IN_PROGRESS:
-            pass  # start_sync already decided (no linked ledger, no connector)
-        elif failed:
-            message = f"{len(failed)} of {len(rows)} transactions failed to write: " + "; ".join(
-                f"{r.transaction_id}: {r.message}" for r in failed[:5]
-            )
-            _set_outcome(sync, SyncStatusCode.DATA_WRITE_ERROR, "PushError", message)
-        elif rows:
-            _set_outcome(sync, SyncStatusCode.SUCCESS_DATA_WRITTEN, "Complete", None)
+            refusal = (SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
         else:
-            _set_outcome(sync, SyncStatusCode.SUCCESS_NO_DATA, "Complete", None)
-        sync.completed = utcnow()
-        deliveries = record_sync_event(session, sync)
+            try:
+                with closing(open_ledger(connection, context)) as ledger:
+                    capacity = ledger.max_batch_size * ledger.max_concurrent_pushes
+            except NotSupported as exc:
+                refusal = (SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
+        chosen = (
+            [sync.id for sync in candidates]
+            if refusal is not None
+            else choose_round(runner_id, candidates, pending, capacity * BATCHES_PER_SLOT)
+        )
+        now = utcnow()
+        session.execute(
+            update(Sync)
+            .where(
+                Sync.id.in_(chosen),
+                Sync.completed.is_(None),
+                or_(Sync.runner_id.is_(None), Sync.runner_id == runner_id),
+            )
+            .values(
+                runner_id=runner_id,
+                started=func.coalesce(Sync.started, now),
+                status="Pushing",
+                connection_id=connection.id if connection is not None else Sync.connection_id,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        # Another worker's claim may have won some of them (only if the queue ever let two
+        # workflows of a company run at once): keep what is really ours.
+        claimed = list(
+            session.scalars(
+                select(Sync.id).where(
+                    Sync.id.in_(chosen), Sync.runner_id == runner_id, Sync.completed.is_(None)
+                )
+            )
+        )
+        if refusal is not None:
+            code, status, message = refusal
+            session.expire_all()
+            for sync in session.scalars(select(Sync).where(Sync.id.in_(claimed))):
+                _set_outcome(sync, code, status, message)
+            _fail_items(_pending_in(session, claimed), TransactionStatus.PUSH_ERROR, message)
+            logger.warning("%d syncs not started: %s", len(claimed), message)
         session.commit()
+        if refusal is None:
+            assert connection is not None
+            for sync_id in claimed:
+                with log_context(sync_id=sync_id):
+                    logger.info(
+                        "sync started: %d transactions to %s (round of %d syncs, run by %s)",
+                        len(pending.get(sync_id, [])),
+                        connection.platform_key,
+                        len(claimed),
+                        runner_id,
+                    )
+        return claimed
+
+
+# -- pushing ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One batch read from the database, ready to send (no session held)."""
+
+    connection: Connection
+    platform_name: str
+    items: list[PushItem]
+    row_ids: list[str]
+
+
+def _prepare(session: Session, row_ids: Sequence[str]) -> _Prepared | str | None:
+    """The batch's items; a message when the connection can no longer take them; None when
+    nothing in it is pending any more."""
+    rows = list(
+        session.scalars(
+            select(SyncTransaction)
+            .where(
+                SyncTransaction.id.in_(row_ids),
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+            .order_by(SyncTransaction.position)
+        )
+    )
+    if not rows:
+        return None
+    company_id = rows[0].company_id
+    connection = _accounting_connection(session, company_id)
+    if connection is None or connection.status is not ConnectionStatus.LINKED:
+        return "The accounting connection was unlinked."
+    platform = find_platform(connection.platform_key)
+    posted = {
+        p.transaction_id: p
+        for p in session.scalars(
+            select(PostedTransaction).where(
+                PostedTransaction.company_id == company_id,
+                PostedTransaction.transaction_id.in_([r.transaction_id for r in rows]),
+            )
+        )
+    }
+    items: list[PushItem] = []
+    for row in rows:
+        previous = posted.get(row.transaction_id)
+        items.append(
+            PushItem(
+                transaction_id=row.transaction_id,
+                kind=ConnectorKind(row.kind.value),
+                operation=PushOperation(row.operation.value),
+                document=to_document(row.kind, row.transaction_id, row.payload),
+                existing=PlatformRecord(
+                    previous.platform_record_type,
+                    previous.platform_record_id,
+                    previous.platform_version,
+                )
+                if previous is not None and row.operation is Operation.UPDATE
+                else None,
+                idempotency_key=idempotency_key(company_id, row),
+            )
+        )
+    return _Prepared(
+        connection=connection,
+        platform_name=platform.name if platform else connection.platform_key,
+        items=items,
+        row_ids=[row.id for row in rows],
+    )
+
+
+def _record_outcomes(
+    session: Session, prepared: _Prepared, outcomes: dict[str, PushOutcome]
+) -> list[SyncTransaction]:
+    rows = list(
+        session.scalars(
+            select(SyncTransaction).where(
+                SyncTransaction.id.in_(prepared.row_ids),
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+        )
+    )
+    syncs = {
+        sync.id: sync
+        for sync in session.scalars(select(Sync).where(Sync.id.in_({r.sync_id for r in rows})))
+    }
+    posted = {
+        p.transaction_id: p
+        for p in session.scalars(
+            select(PostedTransaction).where(
+                PostedTransaction.company_id == prepared.connection.company_id,
+                PostedTransaction.transaction_id.in_([r.transaction_id for r in rows]),
+            )
+        )
+    }
+    now = utcnow()
+    for row in rows:
+        outcome = outcomes.get(row.transaction_id)
+        record = outcome.record if outcome is not None else None
+        rejection = outcome.rejection if outcome is not None else None
+        if record is None:
+            row.status = TransactionStatus.PUSH_ERROR
+            row.message = rejection or "The connector returned no outcome for this transaction."
+            row.updated = now
+            continue
+        sync = syncs[row.sync_id]
+        row.status = TransactionStatus.COMPLETED
+        row.platform_record_type = record.record_type
+        row.platform_record_id = record.record_id
+        row.message = (
+            f"{record.record_type} {record.record_id} written to {prepared.platform_name}."
+        )
+        entry = posted.get(row.transaction_id)
+        if entry is None:
+            entry = PostedTransaction(
+                company_id=row.company_id,
+                transaction_id=row.transaction_id,
+                client_id=row.client_id,
+                kind=row.kind,
+                platform_key=prepared.connection.platform_key,
+                platform_record_type=record.record_type,
+                platform_record_id=record.record_id,
+                last_sync_id=sync.id,
+            )
+            session.add(entry)
+        entry.platform_record_type = record.record_type
+        entry.platform_record_id = record.record_id
+        entry.platform_version = record.version
+        entry.last_sync_id = sync.id
+        entry.updated = now
+        sync.data_pushed = True
+        row.updated = now
+    return rows
+
+
+def push_batch(context: LedgerContext, row_ids: Sequence[str]) -> None:
+    """Write one batch (pending items of one company, from one sync or several) and record
+    each item's outcome. Raises Transient when the platform is away for now (nothing recorded:
+    the batch can be sent again, and its idempotency keys make that a replay)."""
+    factory = context.session_factory
+    with factory() as session:
+        prepared = _prepare(session, row_ids)
+        if isinstance(prepared, str):
+            rows = _pending_by_id(session, row_ids)
+            _fail_items(rows, TransactionStatus.PUSH_ERROR, prepared)
+            session.commit()
+            logger.warning("batch of %d not pushed: %s", len(rows), prepared)
+            return
+    if prepared is None:
+        return
+    key = prepared.connection.platform_key
+    try:
+        with closing(open_ledger(prepared.connection, context)) as ledger:
+            outcomes = {o.transaction_id: o for o in ledger.push(prepared.items)}
+    except AuthFailure as exc:
+        message = f"The platform refused our access: {exc}"
+        with factory() as session:
+            connection = session.get(Connection, prepared.connection.id)
+            if connection is not None:
+                connection.status = ConnectionStatus.DEAUTHORIZED
+            rows = _pending_by_id(session, prepared.row_ids)
+            _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
+            for sync in session.scalars(select(Sync).where(Sync.id.in_({r.sync_id for r in rows}))):
+                _set_outcome(sync, SyncStatusCode.COMPANY_DEAUTHORIZED, "Deauthorized", message)
+            session.commit()
+        _count_pushed(key, rows)
+        logger.warning("batch of %d not pushed: %s", len(rows), message)
+        return
+    except NotSupported as exc:
+        fail_rows(factory, prepared.row_ids, str(exc))
+        return
+    with factory() as session:
+        rows = _record_outcomes(session, prepared, outcomes)
+        session.commit()
+    _count_pushed(key, rows)
+    logger.info(
+        "batch pushed to %s: %d completed, %d refused",
+        key,
+        sum(row.status is TransactionStatus.COMPLETED for row in rows),
+        sum(row.status is not TransactionStatus.COMPLETED for row in rows),
+    )
+
+
+def _pending_by_id(session: Session, row_ids: Sequence[str]) -> list[SyncTransaction]:
+    return list(
+        session.scalars(
+            select(SyncTransaction).where(
+                SyncTransaction.id.in_(row_ids),
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+        )
+    )
+
+
+def fail_rows(factory: sessionmaker[Session], row_ids: Sequence[str], message: str) -> None:
+    """Items still pending among `row_ids` fail with `message`."""
+    with factory() as session:
+        rows = _pending_by_id(session, row_ids)
+        if not rows:
+            return
+        _fail_items(rows, TransactionStatus.PUSH_ERROR, message)
+        connection = _accounting_connection(session, rows[0].company_id)
+        session.commit()
+    if connection is not None:
+        _count_pushed(connection.platform_key, rows)
+    logger.warning("batch of %d failed: %s", len(rows), message)
+
+
+def _push_with_retries(context: LedgerContext, row_ids: list[str]) -> None:
+    """One batch, tried again while the platform (or our database) is away for now; then its
+    items fail with the last answer, and the other batches go on."""
+    retrying = Retrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(PUSH_ATTEMPTS),
+        wait=retry_wait,
+        reraise=True,
+    )
+    try:
+        retrying(push_batch, context, row_ids)
+    except Exception as exc:
+        if is_transient(exc):
+            message = f"The platform did not accept the push: {exc}"
+        else:
+            # A defect, not a platform answer: fail the batch loudly rather than leave it hanging.
+            logger.exception("unexpected error pushing a batch")
+            message = f"Internal error while pushing: {type(exc).__name__}"
+        fail_rows(context.session_factory, row_ids, message)
+
+
+def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]) -> None:
+    """Write every pending item of the claimed syncs, in batches of the platform's size with up
+    to its concurrent-call limit in flight. Safe to run again: only pending items are sent."""
+    with log_context(sync_id=runner_id) as log_fields:
+        with context.session_factory() as session:
+            rows = _pending_in(session, sync_ids)
+            if not rows:
+                return
+            log_fields["company_id"] = rows[0].company_id
+            connection = _accounting_connection(session, rows[0].company_id)
+            row_ids = [row.id for row in rows]
+        size, in_flight = 1, 1
+        if connection is not None and connection.status is ConnectionStatus.LINKED:
+            try:
+                with closing(open_ledger(connection, context)) as ledger:
+                    size, in_flight = ledger.max_batch_size, ledger.max_concurrent_pushes
+            except NotSupported:
+                pass  # each batch meets it again and fails with the connector's message
+        size = max(1, size)
+        batches = [row_ids[i : i + size] for i in range(0, len(row_ids), size)]
+        workers = max(1, min(in_flight, len(batches)))
+        if workers == 1:
+            for batch in batches:
+                _push_with_retries(context, batch)
+            return
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spendsync-push") as pool:
+            # Each batch runs in a copy of this context, so its log lines keep the sync's fields.
+            runs = [_bound(contextvars.copy_context(), context, batch) for batch in batches]
+            for future in [pool.submit(run) for run in runs]:
+                future.result()
+
+
+def _bound(
+    copied: contextvars.Context, context: LedgerContext, batch: list[str]
+) -> Callable[[], None]:
+    return lambda: copied.run(_push_with_retries, context, batch)
+
+
+def fail_pending(factory: sessionmaker[Session], sync_ids: Sequence[str], message: str) -> None:
+    with factory() as session:
+        row_ids = [row.id for row in _pending_in(session, sync_ids)]
+    fail_rows(factory, row_ids, message)
+
+
+# -- finishing --------------------------------------------------------------------------
+
+
+def _finish(session: Session, sync: Sync) -> list[str]:
+    rows = list(session.scalars(select(SyncTransaction).where(SyncTransaction.sync_id == sync.id)))
+    failed = [r for r in rows if r.status is not TransactionStatus.COMPLETED]
+    _fail_items(
+        [r for r in failed if r.status is TransactionStatus.PENDING],
+        TransactionStatus.PUSH_ERROR,
+        "The sync ended before this transaction was written.",
+    )
+    if sync.status_code != SyncStatusCode.IN_PROGRESS:
+        pass  # the claim already decided (no linked ledger, no connector) or access was lost
+    elif failed:
+        message = f"{len(failed)} of {len(rows)} transactions failed to write: " + "; ".join(
+            f"{r.transaction_id}: {r.message}" for r in failed[:5]
+        )
+        _set_outcome(sync, SyncStatusCode.DATA_WRITE_ERROR, "PushError", message)
+    elif rows:
+        _set_outcome(sync, SyncStatusCode.SUCCESS_DATA_WRITTEN, "Complete", None)
+    else:
+        _set_outcome(sync, SyncStatusCode.SUCCESS_NO_DATA, "Complete", None)
+    sync.completed = utcnow()
+    return record_sync_event(session, sync)
+
+
+def finish_syncs(factory: sessionmaker[Session], sync_ids: Sequence[str]) -> list[str]:
+    """End the syncs and record their webhook events; returns the deliveries to make."""
+    with factory() as session:
+        syncs = list(
+            session.scalars(
+                select(Sync)
+                .where(Sync.id.in_(sync_ids), Sync.completed.is_(None))
+                .order_by(Sync.created, Sync.id)
+            )
+        )
+        deliveries = [delivery for sync in syncs for delivery in _finish(session, sync)]
+        session.commit()
+    for sync in syncs:
         SYNCS_COMPLETED.labels(str(sync.status_code), sync.status).inc()
-        logger.info("sync finished: %s %s", sync.status_code, sync.status)
-        return deliveries
+        with log_context(sync_id=sync.id, company_id=sync.company_id):
+            logger.info("sync finished: %s %s", sync.status_code, sync.status)
+    return deliveries

@@ -321,7 +321,7 @@ def test_a_write_replayed_after_a_crash_is_not_duplicated(
         session.delete(session.get(PostedTransaction, (books.company.id, transaction_id)))
         session.commit()
         row_id = row.id
-    runner.push_batch(jobs_engine.worker_context(), sync_id, [row_id])
+    runner.push_batch(jobs_engine.worker_context(), [row_id])
     assert written(engine, harness, books, transaction_id).record_id == first.record_id
     assert len(harness.records(books.company)) == 1
 

@@ -186,6 +186,7 @@ class QboLedger:
             lambda refresh_token: auth.refresh(app, refresh_token),
             "realm_id",
         )
+        self.max_concurrent_pushes = settings.qbo_max_concurrent_calls
         self._connection_id = connection.id
         self._cache_seconds = settings.ledger_settings_cache_seconds
         self._books_key: str | None = None

@@ -111,6 +111,7 @@ class XeroLedger:
             lambda refresh_token: auth.refresh(app, refresh_token),
             "tenant_id",
         )
+        self.max_concurrent_pushes = settings.xero_max_concurrent_calls
         self._connection_id = connection.id
         self._cache_seconds = settings.ledger_settings_cache_seconds
         self._books_key: str | None = None
