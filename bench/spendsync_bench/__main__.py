@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         "--render", action="store_true", help="only rewrite results.md/scale.png from results.json"
     )
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
+    parser.add_argument(
+        "--note", default="", help="what else ran on the machine, printed under the results"
+    )
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     if args.scale_companies:
@@ -116,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.merge and previous.exists():
         results = json.loads(previous.read_text())
-    results["machine"] = report.machine()
+    results["machine"] = report.machine() | {"note": args.note}
     results["mode"] = "quick" if args.quick else "full"
     workdir = Path(tempfile.mkdtemp(prefix="spendsync-bench-"))
     log(f"working directory (logs): {workdir}")

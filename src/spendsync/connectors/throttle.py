@@ -46,6 +46,14 @@ class Limits:
     concurrent: int
     calls_per_second: int | None = None
 
+    @staticmethod
+    def kept(window: float) -> float:
+        """How long we count a call against a window of `window` seconds: a little longer than
+        the platform does. The platform counts arrivals, a little after our admissions and not
+        all equally late (several calls in flight), so a window kept exactly would let the
+        platform see one call too many in some stretch of it."""
+        return window + min(2.0, max(0.05, 0.02 * window))
+
     def windows(self) -> list[tuple[int, float]]:
         """(calls, seconds) budgets that bind: `calls` per `period_seconds` (a minute), and a
         daily or per-second budget where the per-minute one could exceed it."""
@@ -78,7 +86,8 @@ class TenantThrottle:
         with self._guard:
             if tenant not in self._limiters:
                 rates = [
-                    Rate(calls, int(seconds * 1000)) for calls, seconds in self.limits.windows()
+                    Rate(calls, int(Limits.kept(seconds) * 1000))
+                    for calls, seconds in self.limits.windows()
                 ]
                 rates.sort(key=lambda rate: rate.interval)
                 self._limiters[tenant] = Limiter(InMemoryBucket(rates))
@@ -190,9 +199,7 @@ class SharedThrottle:
             now = time.time()
             conn.execute(delete(calls).where(calls.key == key, calls.at < now - self._longest))
             for allowed, window in self._windows:
-                # The platform counts arrivals, a little after our admissions and not all
-                # equally late: windows are kept slightly longer than the platform's.
-                seconds = window + min(2.0, max(0.05, 0.02 * window))
+                seconds = Limits.kept(window)
                 start = now - seconds
                 used = conn.scalar(select(func.count()).where(calls.key == key, calls.at > start))
                 if used is not None and used >= allowed:
