@@ -128,9 +128,7 @@ def run_throughput(
     spec = _spec(platform, scale)
     results: list[ThroughputResult] = []
     with running_sandbox(spec, workdir) as sandbox:
-        # A worker looks for queued syncs every 50 ms (default 200 ms): one company's syncs run
-        # one after another, so the poll is paid once per sync.
-        env = platform_env(sandbox) | {"SPENDSYNC_QUEUE_POLLING_INTERVAL_SECONDS": "0.05"}
+        env = platform_env(sandbox)  # every spendsync setting at its default
         with running_spendsync(workdir / f"spendsync-{platform.key}", env) as deployment:
             callback = "xero" if platform.key == "xero" else "quickbooksonline"
             sandbox.register_app(

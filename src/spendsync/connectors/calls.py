@@ -36,6 +36,10 @@ MAX_INLINE_WAIT_SECONDS = 10.0
 Route = Callable[[str], tuple[str, dict[str, str]]]
 
 
+def _expiring(credentials: dict[str, Any]) -> bool:
+    return bool(credentials["expires_at"] - time.time() < REFRESH_MARGIN_SECONDS)
+
+
 def worth_waiting_for(exc: BaseException) -> bool:
     """A transient failure whose wait is short enough to take here."""
     return isinstance(exc, Transient) and (exc.retry_after or 0) <= MAX_INLINE_WAIT_SECONDS
@@ -69,25 +73,31 @@ class PlatformCalls:
         self._credentials = credentials
         self._refresh = refresh  # refresh token → new token fields
         self._tenant_field = tenant_field  # where the credentials keep the tenant id
+        self._held: dict[str, Any] | None = None
 
     def access(self, *, force_refresh: bool = False) -> tuple[str, str]:
-        """A usable access token and the tenant id. Refresh tokens rotate, so a refresh happens
-        under the connection's lock, and not at all when another worker just did it."""
+        """A usable access token and the tenant id. The credentials are read once and held
+        while the token stays fresh (the batches of a round share them); refresh tokens
+        rotate, so a refresh happens under the connection's lock, and not at all when another
+        worker just did it. `force_refresh` (the platform answered 401 to the token we hold)
+        takes another worker's newer token if there is one, else refreshes."""
+        held = self._held
+        if held is not None and not force_refresh and not _expiring(held):
+            return held["access_token"], held[self._tenant_field]
         credentials = self._credentials.load()
-        if force_refresh or credentials["expires_at"] - time.time() < REFRESH_MARGIN_SECONDS:
-            seen = credentials["access_token"]
+        if force_refresh or _expiring(credentials):
+            seen = (held or credentials)["access_token"] if force_refresh else None
+            seen = seen or credentials["access_token"]
 
             def refreshed(current: dict[str, Any]) -> dict[str, Any] | None:
-                if (
-                    current.get("access_token") != seen
-                    and current["expires_at"] - time.time() > REFRESH_MARGIN_SECONDS
-                ):
+                if current.get("access_token") != seen and not _expiring(current):
                     return None  # another worker refreshed it meanwhile
                 if not current.get("refresh_token"):
                     raise AuthFailure("The connection holds no refresh token; link it again.")
                 return {**current, **self._refresh(current["refresh_token"])}
 
             credentials = self._credentials.update(refreshed)
+        self._held = credentials
         return credentials["access_token"], credentials[self._tenant_field]
 
     def call(

@@ -85,14 +85,20 @@ class TenantThrottle:
     def _for(self, tenant: str) -> tuple[Limiter, threading.BoundedSemaphore]:
         with self._guard:
             if tenant not in self._limiters:
-                rates = [
-                    Rate(calls, int(Limits.kept(seconds) * 1000))
-                    for calls, seconds in self.limits.windows()
-                ]
-                rates.sort(key=lambda rate: rate.interval)
-                self._limiters[tenant] = Limiter(InMemoryBucket(rates))
+                self._limiters[tenant] = Limiter(InMemoryBucket(self._rates()))
                 self._in_flight[tenant] = threading.BoundedSemaphore(self.limits.concurrent)
             return self._limiters[tenant], self._in_flight[tenant]
+
+    def _rates(self) -> list[Rate]:
+        """The windows as pyrate-limiter rates, shortest first. A longer window allowing calls
+        at least as densely as a shorter one can never bind (10 a second already keeps a
+        minute under 600) and is left out: pyrate-limiter requires densities to fall."""
+        kept: list[Rate] = []
+        for calls, seconds in sorted(self.limits.windows(), key=lambda window: window[1]):
+            rate = Rate(calls, int(Limits.kept(seconds) * 1000))
+            if all(calls / rate.interval < other.limit / other.interval for other in kept):
+                kept.append(rate)
+        return kept
 
     @contextmanager
     def slot(self, tenant: str, *, timeout: float = 30.0) -> Iterator[None]:

@@ -26,7 +26,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
@@ -36,6 +36,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from spendsync.connections.models import Connection, ConnectionStatus, SourceType
 from spendsync.connectors.base import (
     LedgerContext,
+    LinkedLedger,
     PlatformRecord,
     PushItem,
     PushOperation,
@@ -391,10 +392,13 @@ def _record_outcomes(
     return rows
 
 
-def push_batch(context: LedgerContext, row_ids: Sequence[str]) -> None:
+def push_batch(
+    context: LedgerContext, row_ids: Sequence[str], ledger: LinkedLedger | None = None
+) -> None:
     """Write one batch (pending items of one company, from one sync or several) and record
-    each item's outcome. Raises Transient when the platform is away for now (nothing recorded:
-    the batch can be sent again, and its idempotency keys make that a replay)."""
+    each item's outcome, through `ledger` (the round's, shared by its batches) or one opened
+    for it. Raises Transient when the platform is away for now (nothing recorded: the batch
+    can be sent again, and its idempotency keys make that a replay)."""
     factory = context.session_factory
     with factory() as session:
         prepared = _prepare(session, row_ids)
@@ -408,8 +412,12 @@ def push_batch(context: LedgerContext, row_ids: Sequence[str]) -> None:
         return
     key = prepared.connection.platform_key
     try:
-        with closing(open_ledger(prepared.connection, context)) as ledger:
-            outcomes = {o.transaction_id: o for o in ledger.push(prepared.items)}
+        if ledger is not None:
+            pushed = ledger.push(prepared.items)
+        else:
+            with closing(open_ledger(prepared.connection, context)) as opened:
+                pushed = opened.push(prepared.items)
+        outcomes = {o.transaction_id: o for o in pushed}
     except AuthFailure as exc:
         message = f"The platform refused our access: {exc}"
         with factory() as session:
@@ -464,7 +472,9 @@ def fail_rows(factory: sessionmaker[Session], row_ids: Sequence[str], message: s
     logger.warning("batch of %d failed: %s", len(rows), message)
 
 
-def _push_with_retries(context: LedgerContext, row_ids: list[str]) -> None:
+def _push_with_retries(
+    context: LedgerContext, row_ids: list[str], ledger: LinkedLedger | None
+) -> None:
     """One batch, tried again while the platform (or our database) is away for now; then its
     items fail with the last answer, and the other batches go on."""
     retrying = Retrying(
@@ -474,7 +484,7 @@ def _push_with_retries(context: LedgerContext, row_ids: list[str]) -> None:
         reraise=True,
     )
     try:
-        retrying(push_batch, context, row_ids)
+        retrying(push_batch, context, row_ids, ledger)
     except Exception as exc:
         if is_transient(exc):
             message = f"The platform did not accept the push: {exc}"
@@ -496,31 +506,42 @@ def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]
             log_fields["company_id"] = rows[0].company_id
             connection = _accounting_connection(session, rows[0].company_id)
             row_ids = [row.id for row in rows]
-        size, in_flight = 1, 1
+        ledger: LinkedLedger | None = None
         if connection is not None and connection.status is ConnectionStatus.LINKED:
-            try:
-                with closing(open_ledger(connection, context)) as ledger:
-                    size, in_flight = ledger.max_batch_size, ledger.max_concurrent_pushes
-            except NotSupported:
-                pass  # each batch meets it again and fails with the connector's message
-        size = max(1, size)
-        batches = [row_ids[i : i + size] for i in range(0, len(row_ids), size)]
-        workers = max(1, min(in_flight, len(batches)))
-        if workers == 1:
-            for batch in batches:
-                _push_with_retries(context, batch)
-            return
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spendsync-push") as pool:
-            # Each batch runs in a copy of this context, so its log lines keep the sync's fields.
-            runs = [_bound(contextvars.copy_context(), context, batch) for batch in batches]
-            for future in [pool.submit(run) for run in runs]:
-                future.result()
+            # Without a connector, the batch meets NotSupported again and fails with its message.
+            with suppress(NotSupported):
+                ledger = open_ledger(connection, context)
+        try:
+            _push_batches(context, row_ids, ledger)
+        finally:
+            if ledger is not None:
+                ledger.close()
+
+
+def _push_batches(context: LedgerContext, row_ids: list[str], ledger: LinkedLedger | None) -> None:
+    # No ledger: nothing will reach a platform, and one batch fails them all at once.
+    size = max(1, ledger.max_batch_size if ledger is not None else len(row_ids))
+    in_flight = ledger.max_concurrent_pushes if ledger is not None else 1
+    batches = [row_ids[i : i + size] for i in range(0, len(row_ids), size)]
+    workers = max(1, min(in_flight, len(batches)))
+    if workers == 1:
+        for batch in batches:
+            _push_with_retries(context, batch, ledger)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spendsync-push") as pool:
+        # Each batch runs in a copy of this context, so its log lines keep the sync's fields.
+        runs = [_bound(contextvars.copy_context(), context, batch, ledger) for batch in batches]
+        for future in [pool.submit(run) for run in runs]:
+            future.result()
 
 
 def _bound(
-    copied: contextvars.Context, context: LedgerContext, batch: list[str]
+    copied: contextvars.Context,
+    context: LedgerContext,
+    batch: list[str],
+    ledger: LinkedLedger | None,
 ) -> Callable[[], None]:
-    return lambda: copied.run(_push_with_retries, context, batch)
+    return lambda: copied.run(_push_with_retries, context, batch, ledger)
 
 
 def fail_pending(factory: sessionmaker[Session], sync_ids: Sequence[str], message: str) -> None:
