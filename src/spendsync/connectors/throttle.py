@@ -52,7 +52,7 @@ class Limits:
         the platform does. The platform counts arrivals, a little after our admissions and not
         all equally late (several calls in flight), so a window kept exactly would let the
         platform see one call too many in some stretch of it."""
-        return window + min(2.0, max(0.05, 0.02 * window))
+        return window + min(2.0, max(0.1, 0.02 * window))
 
     def windows(self) -> list[tuple[int, float]]:
         """(calls, seconds) budgets that bind: `calls` per `period_seconds` (a minute), and a
