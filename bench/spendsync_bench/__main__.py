@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         "--render", action="store_true", help="only rewrite results.md/scale.png from results.json"
     )
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
+    parser.add_argument("--platforms", default="all", help="parts 1-2: all, or some of xero,qbo")
     parser.add_argument(
         "--note", default="", help="what else ran on the machine, printed under the results"
     )
@@ -128,8 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         report.write(results, args.out)
 
     if "throughput" in chosen:
+        platforms = [XERO, QBO] if args.platforms == "all" else []
+        platforms += [p for p in (XERO, QBO) if p.key in args.platforms.split(",")]
         found = []
-        for platform in (XERO, QBO):
+        for platform in platforms:
             log(f"throughput: {platform.name}, sizes {sizes.throughput}")
             found += run_throughput(
                 platform,
@@ -140,7 +143,10 @@ def main(argv: list[str] | None = None) -> int:
                 workdir / f"throughput-{platform.key}",
                 log,
             )
-        results["throughput"] = [r.as_dict() for r in found]
+        # With --merge, the other platforms' results stay as they were.
+        ran = {platform.name for platform in platforms}
+        kept = [r for r in results.get("throughput", []) if r["platform"] not in ran]
+        results["throughput"] = kept + [r.as_dict() for r in found]
         save()
     if "latency" in chosen:
         log(f"latency: {sizes.latency_runs} runs")

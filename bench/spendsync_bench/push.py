@@ -20,6 +20,7 @@ class PushRun:
     violations: int  # rate-limit violations the sandbox counted during the run
     too_many: int  # 429s served
     syncs: list[SyncTimes]
+    violated: dict[str, int] | None = None  # violations by the limit crossed (second, minute…)
 
     @property
     def per_minute(self) -> float:
@@ -75,4 +76,9 @@ def push_and_wait(
         violations=delta("limitViolations"),
         too_many=delta("tooManyRequestsServed"),
         syncs=times,
+        violated={
+            problem: count - int(before["limitViolationsByProblem"].get(problem, 0))
+            for problem, count in after["limitViolationsByProblem"].items()
+            if count > int(before["limitViolationsByProblem"].get(problem, 0))
+        },
     )

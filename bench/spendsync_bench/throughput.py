@@ -99,6 +99,7 @@ class ThroughputResult:
             "spendsync_seconds": [r.seconds for r in self.spendsync],
             "calls": [r.calls for r in self.spendsync],
             "violations": sum(r.violations for r in self.spendsync),
+            "violated": [r.violated for r in self.spendsync],
             "too_many": sum(r.too_many for r in self.spendsync),
             "theoretical": self.platform.theoretical_per_minute,
             "hand_transactions": self.hand_transactions,
@@ -158,7 +159,8 @@ def run_throughput(
                     ours.append(run)
                     log(
                         f"  {platform.name} spendsync {size}: {run.seconds:.1f}s, "
-                        f"{run.calls} calls, {run.violations} violations (round {n + 1})"
+                        f"{run.calls} calls, {run.violations} violations "
+                        f"{run.violated or ''} (round {n + 1})"
                     )
                     if hand_size:
                         time.sleep(rest)

@@ -127,20 +127,21 @@ class PlatformCalls:
         for attempt in range(2):
             token, tenant = self.access(force_refresh=attempt > 0)
             path, headers = route(tenant)
+            # Built (body encoded) before the slot is taken: the platform counts arrivals, so
+            # the call should leave as soon as it is admitted.
+            prepared = self._http.build_request(
+                method,
+                path,
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Accept": "application/json",
+                    **headers,
+                },
+                **request,
+            )
             try:
                 with self._throttle.slot(tenant):
-                    response = observe_platform_call(
-                        self._key,
-                        self._http.request,
-                        method,
-                        path,
-                        headers={
-                            "Authorization": f"Bearer {token}",
-                            "Accept": "application/json",
-                            **headers,
-                        },
-                        **request,
-                    )
+                    response = observe_platform_call(self._key, self._http.send, prepared)
             except httpx.TimeoutException as exc:
                 raise Transient(f"{self._name} did not answer in time: {exc}") from exc
             except httpx.TransportError as exc:
