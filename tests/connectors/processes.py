@@ -1,5 +1,6 @@
-"""`spendsync worker` processes for the tests that kill them: settings handed to a child
-process as environment variables, and workers that share one log."""
+"""Processes for the tests that run spendsync as it is deployed: `spendsync worker` processes
+(settings handed to a child process as environment variables, workers that share one log, and
+that the tests kill), and `spendsync sandbox` processes."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from spendsync.config import Settings
+from tests.live_server import free_port
 
 
 def as_env(values: Mapping[str, Any]) -> dict[str, str]:
@@ -95,3 +99,36 @@ def workers(settings: Settings, log: Path, **overrides: Any) -> Iterator[Workers
         yield started
     finally:
         started.stop()
+
+
+@contextmanager
+def sandbox_process(platform: str, log: Path, *, timeout: float = 30.0) -> Iterator[str]:
+    """`spendsync sandbox <platform> --auto-consent` in its own process; its base URL once its
+    control plane answers. Where a test measures limits under load, the sandbox must not share
+    an interpreter with the test's own load: a sandbox thread waiting for the test's threads
+    stamps arrivals late, bunched together, and counts violations no platform would see."""
+    port = free_port()
+    command = ["sandbox", platform, "--port", str(port), "--auto-consent"]
+    with log.open("ab") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "spendsync", *command],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the {platform} sandbox exited: {log.read_text()}")
+            try:
+                httpx.get(f"{url}/_control/counters", timeout=2).raise_for_status()
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
