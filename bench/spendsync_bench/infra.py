@@ -259,7 +259,7 @@ def running_spendsync(
         "SPENDSYNC_DATABASE_URL": url,
         "SPENDSYNC_PUBLIC_URL": public,
         "SPENDSYNC_SECRET_KEY": extra_env.get("SPENDSYNC_SECRET_KEY") or _fernet_key(),
-        "SPENDSYNC_LOG_LEVEL": "WARNING",
+        "SPENDSYNC_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
         "SPENDSYNC_WORKER_CONCURRENCY": str(worker_concurrency),
         "SPENDSYNC_DB_POOL_SIZE": str(worker_concurrency + 4),
         **extra_env,

@@ -80,16 +80,17 @@ def markdown(results: dict[str, Any]) -> str:
             "Transactions per *platform* minute (the sandbox clock runs `scale` times faster "
             "than real time; limits and per-call latency are on that clock). "
             "Theoretical maximum = calls/min x items per call. Real time is the median over "
-            "the runs. The company's writer takes its queued syncs in rounds: the last columns "
-            "are the rounds per run, the syncs a round took (median), and medians, in real "
-            "time, of a round's run (start → last sync completed) and of the gap from one "
-            "round's end to the next one's start."
+            "the runs. A company's writer is the workflow that writes its queued syncs, taking "
+            "in those that arrive while it writes: the last columns are the writers per run, "
+            "the syncs a writer wrote (median), and medians, in real time, of a writer's run "
+            "(first sync started → last sync completed) and of the gap from one writer's end "
+            "to the next one's start."
         )
         add("")
         add(
             "| Platform | N | Scale | Real time | Tx / platform min | Theoretical | Ratio | "
-            "Calls | Items / call | Violations | 429s | Rounds | Syncs / round | Round runs | "
-            "Between rounds |"
+            "Calls | Items / call | Violations | 429s | Writers | Syncs / writer | Writer runs | "
+            "Between writers |"
         )
         add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["throughput"]:
@@ -101,10 +102,10 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{statistics.median(r['spendsync_seconds']):.1f} s | {_f(rate)} | "
                 f"{_f(r['theoretical'])} | {ratio:.0%} | {_f(calls)} | "
                 f"{r['transactions'] / calls:.1f} | {r['violations']} | {r['too_many']} | "
-                f"{r.get('rounds', float('nan')):.0f} | "
-                f"{r.get('syncs_per_round_median', float('nan')):.0f} | "
-                f"{_ms(r.get('round_run_median_s', float('nan')))} | "
-                f"{_ms(r.get('between_rounds_median_s', float('nan')))} |"
+                f"{r.get('writers', float('nan')):.0f} | "
+                f"{r.get('syncs_per_writer_median', float('nan')):.0f} | "
+                f"{_ms(r.get('writer_run_median_s', float('nan')))} | "
+                f"{_ms(r.get('between_writers_median_s', float('nan')))} |"
             )
             targets.append(
                 (

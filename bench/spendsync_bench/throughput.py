@@ -62,30 +62,35 @@ class ThroughputResult:
         return run.transactions / run.seconds * 60 / self.scale
 
     def sync_profile(self) -> dict[str, float]:
-        """How the company's writer went: a round is the syncs one claim took together (they
-        share its runner and start time); its run is start → last completion, and the gap is
-        from a round's last completion to the next round's start."""
+        """How the company's writers went. A writer is the workflow that wrote a set of syncs
+        (they share its runner id): it takes in the syncs that arrive while it writes, round
+        after round, until none is left. Its run is its first sync's start → its last sync's
+        completion; the gap is from one writer's end to the next one's start."""
         sizes: list[int] = []
         busy: list[float] = []
         gaps: list[float] = []
         for run in self.spendsync:
-            rounds: dict[tuple[str | None, Any], list[SyncTimes]] = {}
+            writers: dict[str | None, list[SyncTimes]] = {}
             for t in run.syncs:
                 if t.started and t.completed:
-                    rounds.setdefault((t.runner_id, t.started), []).append(t)
+                    writers.setdefault(t.runner_id, []).append(t)
             spans = sorted(
-                (started, max(t.completed for t in members if t.completed), len(members))
-                for (_, started), members in rounds.items()
+                (
+                    min(t.started for t in members if t.started),
+                    max(t.completed for t in members if t.completed),
+                    len(members),
+                )
+                for members in writers.values()
             )
             for (_, done, _), (start, _, _) in itertools.pairwise(spans):
                 gaps.append((start - done).total_seconds())
             busy += [(done - start).total_seconds() for start, done, _ in spans]
             sizes += [count for _, _, count in spans]
         return {
-            "rounds": len(sizes) / max(1, len(self.spendsync)),
-            "syncs_per_round_median": statistics.median(sizes) if sizes else float("nan"),
-            "round_run_median_s": statistics.median(busy) if busy else float("nan"),
-            "between_rounds_median_s": statistics.median(gaps) if gaps else float("nan"),
+            "writers": len(sizes) / max(1, len(self.spendsync)),
+            "syncs_per_writer_median": statistics.median(sizes) if sizes else float("nan"),
+            "writer_run_median_s": statistics.median(busy) if busy else float("nan"),
+            "between_writers_median_s": statistics.median(gaps) if gaps else float("nan"),
         }
 
     def as_dict(self) -> dict[str, Any]:

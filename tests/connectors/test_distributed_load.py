@@ -387,15 +387,16 @@ def test_many_companies_through_two_apis_and_three_workers(
             ).all()
         assert {row.status_code for row in syncs} == {2000}
         # Never two writers of one company at once, across all workers: a company's syncs are
-        # written in rounds (the syncs one claim took share its runner and start), and one
-        # round ends before the next begins.
-        rounds: dict[str, dict[tuple[str, Any], Any]] = {}
+        # written by one workflow at a time (the syncs it wrote share its runner id), whose
+        # rounds follow one another, so runners' spans (first start to last completion) never
+        # overlap.
+        runs: dict[str, dict[str, tuple[Any, Any]]] = {}
         for row in syncs:
-            spans = rounds.setdefault(row.company_id, {})
-            key = (row.runner_id, row.started)
-            spans[key] = max(spans.get(key, row.completed), row.completed)
-        for spans in rounds.values():
-            ordered = sorted((started, completed) for (_, started), completed in spans.items())
+            spans = runs.setdefault(row.company_id, {})
+            start, end = spans.get(row.runner_id, (row.started, row.completed))
+            spans[row.runner_id] = (min(start, row.started), max(end, row.completed))
+        for spans in runs.values():
+            ordered = sorted(spans.values())
             for (_, earlier_end), (later_start, _) in itertools.pairwise(ordered):
                 assert later_start >= earlier_end
         # Every transaction exactly once in its own organisation's (or realm's) books.

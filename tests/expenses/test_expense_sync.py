@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from spendsync.connectors.base import PushOperation
 from spendsync.connectors.registry import (
@@ -19,6 +19,7 @@ from spendsync.connectors.registry import (
     registered_ledger,
     unregister_ledger,
 )
+from spendsync.syncs.models import Sync
 from tests.conftest import auth
 from tests.fakes import RecordingLedger, link_company
 
@@ -330,7 +331,7 @@ def test_a_connector_defect_fails_the_batch_instead_of_hanging(
 
 
 def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
-    api: TestClient, company, ledger: RecordingLedger
+    api: TestClient, company, ledger: RecordingLedger, engine: Engine
 ) -> None:
     ledger.max_batch_size, ledger.max_concurrent_pushes = 2, 3
     ledger.hold = threading.Event()
@@ -359,6 +360,19 @@ def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
     # Twelve queued items in batches of two: the platform's limit of three in flight was
     # reached, never passed.
     assert ledger.most_in_flight == 3
+    # The syncs that arrived while the first was at the platform joined its round: one writer,
+    # and they started before the first one's call came back.
+    with engine.connect() as conn:
+        rows = {
+            row.id: row
+            for row in conn.execute(
+                select(Sync.id, Sync.runner_id, Sync.started, Sync.completed).where(
+                    Sync.id.in_([first, *sync_ids])
+                )
+            )
+        }
+    assert {row.runner_id for row in rows.values()} == {first}
+    assert all(rows[sync_id].started < rows[first].completed for sync_id in sync_ids)
     assert sorted(p.transaction_id for p in ledger.pushes) == sorted(
-        [item["id"] for items in queued for item in items] + [ledger.pushes[0].transaction_id]
+        [item["id"] for items in queued for item in items] + list(transactions(api, company, first))
     )

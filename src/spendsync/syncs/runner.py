@@ -7,8 +7,9 @@ A sync's workflow drains its company's queue, not only its own sync: one writer 
     claim_syncs   → takes the company's unstarted syncs (its own first) up to a round's worth of
                     items, or fails them all for a missing/unlinked ledger
     push_claimed  → writes their pending items in platform-sized batches, up to the platform's
-                    concurrent-call limit in flight; each batch is retried alone while the
-                    platform is briefly away, then fails alone with its message
+                    concurrent-call limit in flight, taking in the syncs that arrive meanwhile
+                    (a burst of syncs goes out in full batches); each batch is retried alone
+                    while the platform is briefly away, then fails alone with its message
     push_batch    → writes one batch through the connector, records each item's outcome
     fail_pending  → what is still pending in the claimed syncs fails with a message
     finish_syncs  → each sync's code: 2000 when every item completed, 5130 when any failed
@@ -23,9 +24,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import logging
+import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import closing, suppress
 from dataclasses import dataclass
 
@@ -67,6 +69,10 @@ logger = logging.getLogger("spendsync.syncs")
 BATCHES_PER_SLOT = 4
 # Unstarted syncs of a company looked at per claim.
 CLAIM_WINDOW = 200
+# While a round writes, the company's newly queued syncs are looked for this often, and a
+# batch that is not full waits for them until none has arrived for ARRIVALS_QUIET_SECONDS.
+ARRIVALS_POLL_SECONDS = 0.05
+ARRIVALS_QUIET_SECONDS = 0.1
 # A batch the platform keeps refusing for now is tried this many times, 1 s, 2 s, 4 s … apart.
 PUSH_ATTEMPTS = 8
 PUSH_MAX_WAIT_SECONDS = 64.0
@@ -144,22 +150,104 @@ def choose_round(
     candidates: Sequence[Sync],
     pending: dict[str, list[str]],
     capacity: int,
+    *,
+    taken: Collection[str] = (),
+    items: int = 0,
 ) -> list[str]:
     """Which candidates one round takes: the runner's own sync first, then the others in the
     order they were created while the items fit. The round stops before a sync that writes a
-    transaction already in it (an update must follow the write it changes)."""
+    transaction already in it (an update must follow the write it changes). A round under way
+    (`taken`: the transactions it writes, `items`: how many) takes only what fits beside them;
+    a new one always takes its first sync, however large."""
     ordered = sorted(candidates, key=lambda sync: sync.id != runner_id)
     chosen: list[str] = []
-    seen: set[str] = set()
-    items = 0
+    seen: set[str] = set(taken)
     for sync in ordered:
         ids = pending.get(sync.id, [])
-        if chosen and (items + len(ids) > capacity or seen.intersection(ids)):
+        started = bool(chosen or seen or items)
+        if started and (items + len(ids) > capacity or seen.intersection(ids)):
             break
         chosen.append(sync.id)
         seen.update(ids)
         items += len(ids)
     return chosen
+
+
+def round_capacity(ledger: LinkedLedger) -> int:
+    """The items one round may take: BATCHES_PER_SLOT batches per call in flight."""
+    return ledger.max_batch_size * ledger.max_concurrent_pushes * BATCHES_PER_SLOT
+
+
+def _queued(
+    session: Session, company_id: str, runner_id: str, *, own_too: bool
+) -> tuple[list[Sync], dict[str, list[str]]]:
+    """The company's unfinished syncs nobody else has claimed (with `own_too`, also those this
+    runner claimed before), oldest first, and the transactions each still has to write."""
+    unclaimed = Sync.runner_id.is_(None)
+    candidates = list(
+        session.scalars(
+            select(Sync)
+            .where(
+                Sync.company_id == company_id,
+                Sync.completed.is_(None),
+                or_(unclaimed, Sync.runner_id == runner_id) if own_too else unclaimed,
+            )
+            .order_by(Sync.created, Sync.id)
+            .limit(CLAIM_WINDOW)
+        )
+    )
+    pending: dict[str, list[str]] = defaultdict(list)
+    if candidates:
+        for sync_id, transaction_id in session.execute(
+            select(SyncTransaction.sync_id, SyncTransaction.transaction_id).where(
+                SyncTransaction.sync_id.in_([sync.id for sync in candidates]),
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+        ):
+            pending[sync_id].append(transaction_id)
+    return candidates, pending
+
+
+def _claim(
+    session: Session, runner_id: str, chosen: Sequence[str], connection_id: str | None
+) -> list[str]:
+    """Mark `chosen` as this runner's; those really claimed (another claim may have won some,
+    only if the queue ever let two workflows of a company run at once)."""
+    session.execute(
+        update(Sync)
+        .where(
+            Sync.id.in_(chosen),
+            Sync.completed.is_(None),
+            or_(Sync.runner_id.is_(None), Sync.runner_id == runner_id),
+        )
+        .values(
+            runner_id=runner_id,
+            started=func.coalesce(Sync.started, utcnow()),
+            status="Pushing",
+            connection_id=connection_id if connection_id is not None else Sync.connection_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(Sync.id).where(
+                Sync.id.in_(chosen), Sync.runner_id == runner_id, Sync.completed.is_(None)
+            )
+        )
+    )
+
+
+def _log_started(
+    claimed: Sequence[str], pending: dict[str, list[str]], platform_key: str, runner_id: str
+) -> None:
+    for sync_id in claimed:
+        with log_context(sync_id=sync_id):
+            logger.info(
+                "sync started: %d transactions to %s (run by %s)",
+                len(pending.get(sync_id, [])),
+                platform_key,
+                runner_id,
+            )
 
 
 def claim_syncs(context: LedgerContext, runner_id: str) -> list[str]:
@@ -171,29 +259,9 @@ def claim_syncs(context: LedgerContext, runner_id: str) -> list[str]:
             return []  # the company was deleted
         company_id = own.company_id
         log_fields["company_id"] = company_id
-        candidates = list(
-            session.scalars(
-                select(Sync)
-                .where(
-                    Sync.company_id == company_id,
-                    Sync.completed.is_(None),
-                    or_(Sync.runner_id.is_(None), Sync.runner_id == runner_id),
-                )
-                .order_by(Sync.created, Sync.id)
-                .limit(CLAIM_WINDOW)
-            )
-        )
+        candidates, pending = _queued(session, company_id, runner_id, own_too=True)
         if not candidates:
             return []
-        pending: dict[str, list[str]] = defaultdict(list)
-        for sync_id, transaction_id in session.execute(
-            select(SyncTransaction.sync_id, SyncTransaction.transaction_id).where(
-                SyncTransaction.sync_id.in_([sync.id for sync in candidates]),
-                SyncTransaction.status == TransactionStatus.PENDING,
-            )
-        ):
-            pending[sync_id].append(transaction_id)
-
         connection = _accounting_connection(session, company_id)
         refusal: tuple[SyncStatusCode, str, str] | None = None
         capacity = 0
@@ -204,39 +272,15 @@ def claim_syncs(context: LedgerContext, runner_id: str) -> list[str]:
         else:
             try:
                 with closing(open_ledger(connection, context)) as ledger:
-                    capacity = ledger.max_batch_size * ledger.max_concurrent_pushes
+                    capacity = round_capacity(ledger)
             except NotSupported as exc:
                 refusal = (SyncStatusCode.CONFIGURATION_ERROR, "ConfigurationError", str(exc))
         chosen = (
             [sync.id for sync in candidates]
             if refusal is not None
-            else choose_round(runner_id, candidates, pending, capacity * BATCHES_PER_SLOT)
+            else choose_round(runner_id, candidates, pending, capacity)
         )
-        now = utcnow()
-        session.execute(
-            update(Sync)
-            .where(
-                Sync.id.in_(chosen),
-                Sync.completed.is_(None),
-                or_(Sync.runner_id.is_(None), Sync.runner_id == runner_id),
-            )
-            .values(
-                runner_id=runner_id,
-                started=func.coalesce(Sync.started, now),
-                status="Pushing",
-                connection_id=connection.id if connection is not None else Sync.connection_id,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        # Another worker's claim may have won some of them (only if the queue ever let two
-        # workflows of a company run at once): keep what is really ours.
-        claimed = list(
-            session.scalars(
-                select(Sync.id).where(
-                    Sync.id.in_(chosen), Sync.runner_id == runner_id, Sync.completed.is_(None)
-                )
-            )
-        )
+        claimed = _claim(session, runner_id, chosen, connection.id if connection else None)
         if refusal is not None:
             code, status, message = refusal
             session.expire_all()
@@ -247,15 +291,7 @@ def claim_syncs(context: LedgerContext, runner_id: str) -> list[str]:
         session.commit()
         if refusal is None:
             assert connection is not None
-            for sync_id in claimed:
-                with log_context(sync_id=sync_id):
-                    logger.info(
-                        "sync started: %d transactions to %s (round of %d syncs, run by %s)",
-                        len(pending.get(sync_id, [])),
-                        connection.platform_key,
-                        len(claimed),
-                        runner_id,
-                    )
+            _log_started(claimed, pending, connection.platform_key, runner_id)
         return claimed
 
 
@@ -495,53 +531,137 @@ def _push_with_retries(
         fail_rows(context.session_factory, row_ids, message)
 
 
-def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]) -> None:
+@dataclass
+class _Round:
+    """A round under way: its syncs, the transactions they write and how many items."""
+
+    runner_id: str
+    company_id: str
+    connection: Connection
+    capacity: int
+    sync_ids: list[str]
+    transactions: set[str]
+    items: int
+
+    def take_arrivals(self, factory: sessionmaker[Session]) -> list[str]:
+        """Take into the round the company's syncs queued since it began, while they fit (see
+        choose_round); the pending items they bring, in order."""
+        if self.items >= self.capacity:
+            return []
+        with factory() as session:
+            candidates, pending = _queued(session, self.company_id, self.runner_id, own_too=False)
+            if not candidates:
+                return []
+            chosen = choose_round(
+                self.runner_id,
+                candidates,
+                pending,
+                self.capacity,
+                taken=self.transactions,
+                items=self.items,
+            )
+            if not chosen:
+                return []
+            claimed = _claim(session, self.runner_id, chosen, self.connection.id)
+            session.commit()
+            rows = _pending_in(session, claimed)
+        self.sync_ids.extend(claimed)
+        self.transactions.update(row.transaction_id for row in rows)
+        self.items += len(rows)
+        _log_started(claimed, pending, self.connection.platform_key, self.runner_id)
+        return [row.id for row in rows]
+
+
+def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]) -> list[str]:
     """Write every pending item of the claimed syncs, in batches of the platform's size with up
-    to its concurrent-call limit in flight. Safe to run again: only pending items are sent."""
+    to its concurrent-call limit in flight, taking in the company's syncs that arrive while it
+    writes (up to a round's capacity). Returns the syncs written: the claimed ones, then those
+    taken in. Safe to run again: only pending items are sent."""
     with log_context(sync_id=runner_id) as log_fields:
         with context.session_factory() as session:
             rows = _pending_in(session, sync_ids)
             if not rows:
-                return
-            log_fields["company_id"] = rows[0].company_id
-            connection = _accounting_connection(session, rows[0].company_id)
+                return list(sync_ids)
+            company_id = rows[0].company_id
+            log_fields["company_id"] = company_id
+            connection = _accounting_connection(session, company_id)
             row_ids = [row.id for row in rows]
         ledger: LinkedLedger | None = None
         if connection is not None and connection.status is ConnectionStatus.LINKED:
             # Without a connector, the batch meets NotSupported again and fails with its message.
             with suppress(NotSupported):
                 ledger = open_ledger(connection, context)
+        if ledger is None or connection is None:
+            # Nothing will reach a platform: one batch fails them all at once.
+            _push_with_retries(context, row_ids, None)
+            return list(sync_ids)
+        under_way = _Round(
+            runner_id,
+            company_id,
+            connection,
+            round_capacity(ledger),
+            list(sync_ids),
+            {row.transaction_id for row in rows},
+            len(rows),
+        )
+        opened = ledger
+
+        def send(batch: list[str]) -> None:
+            _push_with_retries(context, batch, opened)
+
         try:
-            _push_batches(context, row_ids, ledger)
+            keep_calls_full(
+                row_ids,
+                size=ledger.max_batch_size,
+                in_flight=ledger.max_concurrent_pushes,
+                arrivals=lambda: under_way.take_arrivals(context.session_factory),
+                send=send,
+            )
         finally:
-            if ledger is not None:
-                ledger.close()
+            ledger.close()
+        return under_way.sync_ids
 
 
-def _push_batches(context: LedgerContext, row_ids: list[str], ledger: LinkedLedger | None) -> None:
-    # No ledger: nothing will reach a platform, and one batch fails them all at once.
-    size = max(1, ledger.max_batch_size if ledger is not None else len(row_ids))
-    in_flight = ledger.max_concurrent_pushes if ledger is not None else 1
-    batches = [row_ids[i : i + size] for i in range(0, len(row_ids), size)]
-    workers = max(1, min(in_flight, len(batches)))
-    if workers == 1:
-        for batch in batches:
-            _push_with_retries(context, batch, ledger)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spendsync-push") as pool:
-        # Each batch runs in a copy of this context, so its log lines keep the sync's fields.
-        runs = [_bound(contextvars.copy_context(), context, batch, ledger) for batch in batches]
-        for future in [pool.submit(run) for run in runs]:
-            future.result()
-
-
-def _bound(
-    copied: contextvars.Context,
-    context: LedgerContext,
-    batch: list[str],
-    ledger: LinkedLedger | None,
-) -> Callable[[], None]:
-    return lambda: copied.run(_push_with_retries, context, batch, ledger)
+def keep_calls_full(
+    row_ids: list[str],
+    *,
+    size: int,
+    in_flight: int,
+    arrivals: Callable[[], list[str]],
+    send: Callable[[list[str]], None],
+) -> None:
+    """Keep the platform's calls in flight full: a batch goes as soon as a call is free and
+    the batch is full; the company's arriving syncs top up what waits (looked for every
+    ARRIVALS_POLL_SECONDS); a batch that is not full goes when nothing else of the round is in
+    flight, or when no sync has arrived for ARRIVALS_QUIET_SECONDS, so that a burst of syncs
+    is written in full batches (each call counts against the platform's limits, whatever its
+    size) and a lone sync is not held back."""
+    size, in_flight = max(1, size), max(1, in_flight)
+    waiting = list(row_ids)
+    running: set[Future[None]] = set()
+    looked = found = time.monotonic()
+    with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="spendsync-push") as pool:
+        while True:
+            now = time.monotonic()
+            if len(waiting) < size and now - looked >= ARRIVALS_POLL_SECONDS:
+                looked = now
+                if arrived := arrivals():
+                    waiting.extend(arrived)
+                    found = now
+            quiet = now - found >= ARRIVALS_QUIET_SECONDS
+            while waiting and len(running) < in_flight:
+                if len(waiting) < size and running and not quiet:
+                    break
+                batch, waiting = waiting[:size], waiting[size:]
+                # Each batch runs in a copy of this context: its log lines keep the sync's fields.
+                running.add(pool.submit(contextvars.copy_context().run, send, batch))
+            if not running:
+                return
+            done, running = wait(
+                running, timeout=ARRIVALS_POLL_SECONDS, return_when=FIRST_COMPLETED
+            )
+            for future in done:
+                future.result()
 
 
 def fail_pending(factory: sessionmaker[Session], sync_ids: Sequence[str], message: str) -> None:

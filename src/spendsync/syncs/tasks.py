@@ -30,8 +30,8 @@ def claim_syncs_step(sync_id: str) -> list[str]:
 
 
 @database_step("spendsync.push_claimed")
-def push_claimed_step(sync_id: str, claimed: list[str]) -> None:
-    runner.push_claimed(worker_context(), sync_id, claimed)
+def push_claimed_step(sync_id: str, claimed: list[str]) -> list[str]:
+    return runner.push_claimed(worker_context(), sync_id, claimed)
 
 
 @database_step("spendsync.fail_pending")
@@ -53,11 +53,15 @@ def run_sync_workflow(sync_id: str) -> None:
         if not claimed:
             return
         try:
-            push_claimed_step(sync_id, claimed)
+            # The claimed syncs and those the round took in while writing. (None from a push
+            # step checkpointed by a release whose step returned nothing.)
+            written = push_claimed_step(sync_id, claimed) or claimed
         except Exception as exc:
             # Our own database stayed away through every retry, or a defect: the round's
             # unwritten items fail (they may be sent again) rather than leave the syncs hanging.
+            # Syncs it took in are still this runner's: the next claim takes them again.
             logger.exception("sync %s: unexpected error pushing a round", sync_id)
             fail_pending_step(claimed, f"Internal error while pushing: {type(exc).__name__}")
-        for delivery_id in finish_syncs_step(claimed):
+            written = claimed
+        for delivery_id in finish_syncs_step(written):
             enqueue_delivery(delivery_id)
