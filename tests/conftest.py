@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from spendsync.app import create_app
 from spendsync.clients.service import IssuedKey, issue_key
 from spendsync.config import Settings
+from spendsync.connectors.calls import close_platform_clients
 from spendsync.db import migrate
 from spendsync.db.base import Base
 from spendsync.db.engine import make_engine, make_session_factory
@@ -37,6 +38,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("SPENDSYNC_TEST_DB", "sqlite"),
         help="Database engine the suite runs on.",
     )
+
+
+@pytest.fixture(autouse=True)
+def _platform_clients_closed() -> Iterator[None]:
+    """Each test's platform connections are closed when it ends (its sandboxes go with it)."""
+    yield
+    close_platform_clients()
 
 
 def _libpq_url(url: str) -> str:

@@ -131,16 +131,24 @@ class QboBooks:
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
-    def get(self, path: str, **params: str) -> Any:
+    def request(self, method: str, path: str, *, json: Any = None, **params: str) -> httpx.Response:
+        """One call as the reader app (an edit made "in QuickBooks" by someone else, too),
+        sent again while QBO's 10 a second, which applies to this reader as well, refuses it."""
         for _ in range(50):
-            response = httpx.get(
+            response = httpx.request(
+                method,
                 f"{self.url}/v3/company/{self.realm_id}/{path}",
                 params={**params, "minorversion": "75"},
+                json=json,
                 headers={"Authorization": f"Bearer {self.token()}", "Accept": "application/json"},
             )
-            if response.status_code != 429:  # QBO's 10/s applies to this reader too
+            if response.status_code != 429:
                 break
             time.sleep(float(response.headers.get("Retry-After") or 1) / 10)
+        return response
+
+    def get(self, path: str, **params: str) -> Any:
+        response = self.request("GET", path, **params)
         response.raise_for_status()
         return response.json()
 

@@ -350,16 +350,15 @@ def test_every_write_with_a_receipt_and_updates(
 
     # Updates change the same records; a SyncToken that went stale behind our back (someone
     # edited the purchase in QuickBooks) is read again and the update goes through.
-    edited = httpx.post(
-        f"{uk_url}/v3/company/{UK_REALM_ID}/purchase",
-        params={"minorversion": "75"},
+    edited = books.request(
+        "POST",
+        "purchase",
         json={
             "Id": purchase["Id"],
             "SyncToken": purchase["SyncToken"],
             "sparse": True,
             "PrivateNote": "Edited in QuickBooks",
         },
-        headers={"Authorization": f"Bearer {books.token()}", "Accept": "application/json"},
     )
     assert edited.status_code == 200, edited.text
     changed = {k: v for k, v in _payment(ids, net="25.50").items() if k != "id"}

@@ -35,7 +35,7 @@ from spendsync.connectors.base import (
     PushOperation,
     PushOutcome,
 )
-from spendsync.connectors.calls import PlatformCalls
+from spendsync.connectors.calls import PlatformCalls, platform_client
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import (
     AuthFailure,
@@ -161,9 +161,7 @@ class QboLedger:
         self._app = qbo_app_or_refuse(context)
         self._page_size = min(page_size, PAGE_SIZE)
         settings = context.settings
-        self._http = httpx.Client(
-            base_url=self._app.api_url, timeout=settings.platform_timeout_seconds
-        )
+        self._http = platform_client(self._app.api_url, settings.platform_timeout_seconds)
         throttle = throttle_for(
             "quickbooksonline",
             Limits(
@@ -192,7 +190,8 @@ class QboLedger:
         self._books_key: str | None = None
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing to release: the HTTP client is the process's (`platform_client`), kept for
+        the next ledger opened on this platform."""
 
     # -- HTTP ---------------------------------------------------------------------------
 

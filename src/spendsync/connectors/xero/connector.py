@@ -26,7 +26,7 @@ from spendsync.connectors.base import (
     PushOperation,
     PushOutcome,
 )
-from spendsync.connectors.calls import PlatformCalls
+from spendsync.connectors.calls import PlatformCalls, platform_client
 from spendsync.connectors.credentials import CredentialStore
 from spendsync.connectors.errors import AuthFailure, NotSupported, RecordValidation, Transient
 from spendsync.connectors.reference import (
@@ -88,9 +88,7 @@ class XeroLedger:
                 "SPENDSYNC_XERO_CLIENT_SECRET."
             )
         self._app = app
-        self._http = httpx.Client(
-            base_url=app.api_url, timeout=context.settings.platform_timeout_seconds
-        )
+        self._http = platform_client(app.api_url, context.settings.platform_timeout_seconds)
         settings = context.settings
         throttle = throttle_for(
             "xero",
@@ -117,7 +115,8 @@ class XeroLedger:
         self._books_key: str | None = None
 
     def close(self) -> None:
-        self._http.close()
+        """Nothing to release: the HTTP client is the process's (`platform_client`), kept for
+        the next ledger opened on this platform."""
 
     # -- HTTP ---------------------------------------------------------------------------
 
