@@ -1,20 +1,25 @@
 """The database throttle: several processes (here: independent throttles, each with its own
 engine, as separate processes would have) share one budget and one set of in-flight slots per
-tenant, and a slot held by a process that died is freed when its lease ends."""
+tenant, and a slot held by a process that died is freed when its lease ends — a job worker's
+as soon as its heartbeat says it is dead."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from spendsync.connectors.errors import Transient
 from spendsync.connectors.models import PlatformCall
-from spendsync.connectors.throttle import Limits, SharedThrottle
+from spendsync.connectors.throttle import Limits, SharedThrottle, worker_process
+from spendsync.db.base import utcnow
 from spendsync.db.engine import make_engine
+from spendsync.jobs.models import WorkerHeartbeat
 
 LIMITS = Limits(calls=8, period_seconds=1.0, calls_per_day=None, concurrent=2)
 
@@ -105,3 +110,55 @@ def test_the_budget_answers_when_it_will_have_room(engines: list[Engine]) -> Non
         pass
     assert refused.value.retry_after is not None
     assert 9.0 < refused.value.retry_after <= 10.5  # the window plus its safety margin
+
+
+def test_a_dead_workers_slots_are_free_without_waiting_for_their_leases(
+    engines: list[Engine],
+) -> None:
+    one_slot = Limits(calls=100, period_seconds=1.0, calls_per_day=None, concurrent=1)
+    with Session(engines[0]) as session:
+        session.add_all(
+            [
+                WorkerHeartbeat(
+                    executor_id="silent-worker",
+                    host="h",
+                    pid=1,
+                    last_seen=utcnow() - timedelta(seconds=60),
+                ),
+                WorkerHeartbeat(executor_id="live-worker", host="h", pid=2, last_seen=utcnow()),
+                WorkerHeartbeat(executor_id="survivor", host="h", pid=3, last_seen=utcnow()),
+            ]
+        )
+        session.commit()
+
+    def throttle(engine: Engine, worker: str, pid: int = 1) -> SharedThrottle:
+        # Leases of five minutes: only the heartbeat can free a slot within this test.
+        return SharedThrottle(
+            engine,
+            "test",
+            one_slot,
+            lease_seconds=300,
+            worker=worker_process(worker, pid),
+            dead_after_seconds=30,
+        )
+
+    survivor = throttle(engines[2], "survivor", pid=3)
+    # A live worker's slot stays taken for its whole lease.
+    live = throttle(engines[0], "live-worker", pid=2).slot("tenant-live")
+    live.__enter__()
+    with pytest.raises(Transient, match="in flight"), survivor.slot("tenant-live", timeout=0.3):
+        pass
+    # Workers SIGKILLed mid-call: one silent for longer than dead_after, one already declared
+    # dead (its heartbeat gone once its workflows were handed over). Their slots are free.
+    # And one restarted under the same executor id (SQLite's `local`): the new process's
+    # heartbeat does not keep the killed one's slot.
+    for worker, pid, tenant in (
+        ("silent-worker", 1, "tenant-silent"),
+        ("recovered-worker", 1, "tenant-gone"),
+        ("live-worker", 999, "tenant-restarted"),
+    ):
+        killed = throttle(engines[1], worker, pid).slot(tenant)
+        killed.__enter__()  # the worker is killed here: it never releases the slot
+        begun = time.monotonic()
+        with survivor.slot(tenant, timeout=5):
+            assert time.monotonic() - begun < 1.0

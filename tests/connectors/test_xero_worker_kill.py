@@ -49,7 +49,16 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(
     sandbox_url: str,
     tmp_path: Path,
 ) -> None:
-    with workers(own_jobs, tmp_path / "workers.log", **xero_settings(sandbox_url)) as processes:
+    # Two calls in flight at most, so that the 200 transactions take several slow calls one
+    # after another and the kill lands between them (a writer takes in every queued sync).
+    # The killed worker holds both of the tenant's call slots on PostgreSQL (the throttle is
+    # shared there): its successor gets them back once its heartbeat has stopped.
+    with workers(
+        own_jobs,
+        tmp_path / "workers.log",
+        **xero_settings(sandbox_url),
+        xero_max_concurrent_calls=2,
+    ) as processes:
         first = processes.start()
         queue = JobQueue(own_jobs)
         try:
@@ -60,7 +69,7 @@ def test_sigkill_mid_sync_loses_and_duplicates_nothing(
                 books = XeroBooks(sandbox_url, platform_ref(api, company))
                 # Every write to Xero takes a while, so the kill lands while syncs are in flight.
                 slow_bank_transaction_writes(sandbox_url, 0.4)
-                ids, syncs = push_card_payments(api, company, batches=4, per_batch=20)
+                ids, syncs = push_card_payments(api, company, batches=4, per_batch=50)
 
                 deadline = time.monotonic() + 60
                 while not books.get("BankTransactions"):

@@ -126,6 +126,9 @@ class LedgerContext:
 
     settings: Settings
     session_factory: sessionmaker[Session]
+    # The job worker process this is ("executor id#pid", see throttle.worker_process), if it
+    # runs one: what it holds (throttle slots) is freed as soon as its heartbeat stops.
+    worker_id: str | None = None
 
 
 class LinkedLedger(Protocol):

@@ -33,7 +33,8 @@ class PlatformCall(Base):
 
 class PlatformCallSlot(Base):
     """One of a tenant's `concurrent` call slots; a holder keeps it until `lease_until`, so a
-    process killed mid-call frees its slot when the lease runs out."""
+    process killed mid-call frees its slot when the lease runs out, or a worker's as soon as
+    its heartbeat says it is dead."""
 
     __tablename__ = "platform_call_slots"
 
@@ -41,3 +42,6 @@ class PlatformCallSlot(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)
+    # The job worker process holding it ("executor id#pid"): once that process's heartbeat
+    # has stopped, the slot is free without waiting for the lease.
+    worker: Mapped[str | None] = mapped_column(String(128), default=None)

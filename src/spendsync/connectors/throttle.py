@@ -9,7 +9,8 @@ per minute and 5000 per day, 10 per second) and a cap on calls in flight. Two sc
   spendsync's own database. A call is admitted inside a transaction that locks the tenant's
   budget row (PostgreSQL row lock; SQLite serialises writers), counts the calls recorded in each
   window and records this one; in-flight slots are rows leased to a holder until a deadline, so
-  a process killed mid-call frees its slot once the lease ends. Clocks of the machines must be
+  a process killed mid-call frees its slot once the lease ends (a job worker's, as soon as its
+  heartbeat has stopped for `worker_dead_after_seconds`). Clocks of the machines must be
   in sync (NTP): call times are the admitting process's.
 
 The platform's own 429 + Retry-After is still honoured on top of either.
@@ -23,16 +24,32 @@ import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from pyrate_limiter import InMemoryBucket, Limiter, Rate
-from sqlalchemy import Connection, Engine, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    String,
+    and_,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from spendsync.config import Settings
 from spendsync.connectors.errors import Transient
 from spendsync.connectors.models import PlatformCall, PlatformCallBudget, PlatformCallSlot
+from spendsync.db.base import utcnow
+from spendsync.jobs.models import WorkerHeartbeat
 
 if TYPE_CHECKING:
     from spendsync.connectors.base import LedgerContext
@@ -70,6 +87,14 @@ class Limits:
         if second and second < self.calls:
             found.append((second, self.period_seconds / 60))
         return found
+
+
+def worker_process(executor_id: Any, pid: Any) -> Any:
+    """Which process of a worker holds a slot: its executor id and pid (on SQLite a restarted
+    worker keeps the executor id `local`; what the killed one held is not the new one's)."""
+    if isinstance(executor_id, str):
+        return f"{executor_id}#{pid}"
+    return executor_id + "#" + cast(pid, String)
 
 
 class Throttle(Protocol):
@@ -122,11 +147,26 @@ class SharedThrottle:
 
     POLL_SECONDS = 0.05
 
-    def __init__(self, engine: Engine, platform: str, limits: Limits, lease_seconds: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        platform: str,
+        limits: Limits,
+        lease_seconds: float,
+        *,
+        worker: str | None = None,
+        dead_after_seconds: float | None = None,
+    ) -> None:
         self.engine = engine
         self.platform = platform
         self.limits = limits
         self.lease_seconds = lease_seconds
+        # The job worker this process runs as, and how long a silent worker has to be dead:
+        # a dead worker's slots are free at once rather than when their leases end (a lease
+        # covers a wait for budget and a whole platform timeout, minutes; recovery of the
+        # worker's syncs starts once it is dead, and would otherwise find every slot taken).
+        self.worker = worker
+        self.dead_after_seconds = dead_after_seconds
         self._windows = sorted(limits.windows(), key=lambda window: window[1])
         self._longest = max(seconds for _, seconds in self._windows) + 2.0
 
@@ -172,16 +212,28 @@ class SharedThrottle:
     def _take_slot(self, key: str, holder: str) -> int | None:
         now = time.time()
         slots = PlatformCallSlot
+        free = [slots.holder.is_(None), slots.lease_until < now]
+        if self.dead_after_seconds is not None:
+            # Held by a worker without a recent heartbeat: silent for too long, or already
+            # declared dead (its heartbeat row is gone once its workflows were handed over).
+            alive_since = utcnow() - timedelta(seconds=self.dead_after_seconds)
+            beating = WorkerHeartbeat
+            free.append(
+                and_(
+                    slots.worker.is_not(None),
+                    slots.worker.not_in(
+                        select(worker_process(beating.executor_id, beating.pid)).where(
+                            beating.last_seen >= alive_since
+                        )
+                    ),
+                )
+            )
         for slot in range(self.limits.concurrent):
             with self._transaction() as conn:
                 taken = conn.execute(
                     update(slots)
-                    .where(
-                        slots.key == key,
-                        slots.slot == slot,
-                        or_(slots.holder.is_(None), slots.lease_until < now),
-                    )
-                    .values(holder=holder, lease_until=now + self.lease_seconds)
+                    .where(slots.key == key, slots.slot == slot, or_(*free))
+                    .values(holder=holder, lease_until=now + self.lease_seconds, worker=self.worker)
                 ).rowcount
             if taken == 1:
                 return slot
@@ -193,7 +245,7 @@ class SharedThrottle:
             conn.execute(
                 update(slots)
                 .where(slots.key == key, slots.slot == slot, slots.holder == holder)
-                .values(holder=None, lease_until=0.0)
+                .values(holder=None, lease_until=0.0, worker=None)
             )
 
     def _admit(self, key: str) -> float:
@@ -249,7 +301,7 @@ class SharedThrottle:
 
 
 _throttles: dict[tuple[str, Limits], TenantThrottle] = {}
-_shared: dict[tuple[int, str, Limits], SharedThrottle] = {}
+_shared: dict[tuple[int, str, Limits, str | None], SharedThrottle] = {}
 _throttles_guard = threading.Lock()
 
 
@@ -269,8 +321,18 @@ def throttle_for(platform: str, limits: Limits, context: LedgerContext | None = 
             and isinstance(engine, Engine)
             and shared_scope(context.settings, engine)
         ):
-            lease = context.settings.platform_timeout_seconds * 2 + 30
-            return _shared.setdefault(
-                (id(engine), platform, limits), SharedThrottle(engine, platform, limits, lease)
-            )
+            settings = context.settings
+            lease = settings.platform_timeout_seconds * 2 + 30
+            worker = context.worker_id
+            key = (id(engine), platform, limits, worker)
+            if key not in _shared:
+                _shared[key] = SharedThrottle(
+                    engine,
+                    platform,
+                    limits,
+                    lease,
+                    worker=worker,
+                    dead_after_seconds=settings.worker_dead_after_seconds,
+                )
+            return _shared[key]
         return _throttles.setdefault((platform, limits), TenantThrottle(limits))

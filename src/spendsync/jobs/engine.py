@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
 from spendsync.connectors.base import LedgerContext
+from spendsync.connectors.throttle import worker_process
 from spendsync.db.base import utcnow
 from spendsync.db.errors import database_unavailable
 from spendsync.jobs.models import WorkerHeartbeat
@@ -126,10 +127,11 @@ class Heartbeat:
         with self._factory() as session:
             row = session.get(WorkerHeartbeat, self.executor)
             if row is None:
-                row = WorkerHeartbeat(
-                    executor_id=self.executor, host=socket.gethostname(), pid=os.getpid()
-                )
+                row = WorkerHeartbeat(executor_id=self.executor)
                 session.add(row)
+            # A restarted worker keeping its executor id (SQLite's `local`) is a new process:
+            # what the old one held is not kept alive by this heartbeat.
+            row.host, row.pid = socket.gethostname(), os.getpid()
             row.last_seen = at or utcnow()
             session.commit()
 
@@ -173,12 +175,17 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
 
     global _heartbeat
     with _lock:
-        _context = LedgerContext(settings=settings, session_factory=session_factory)
         executor = executor_id(settings)
-        DBOS(config=dbos_config(settings, executor))
-        DBOS.launch()
+        _context = LedgerContext(
+            settings=settings,
+            session_factory=session_factory,
+            worker_id=worker_process(executor, os.getpid()),
+        )
+        # Alive before it runs anything: what it holds is judged by its heartbeat.
         _heartbeat = Heartbeat(session_factory, executor, settings.worker_heartbeat_seconds)
         _heartbeat.start()
+        DBOS(config=dbos_config(settings, executor))
+        DBOS.launch()
         DBOS.register_queue(
             SYNC_QUEUE,
             partition_concurrency=1,
