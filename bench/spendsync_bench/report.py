@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import platform
 import statistics
@@ -54,7 +55,8 @@ def _f(value: float, digits: int = 0) -> str:
 
 
 def _ms(value: float) -> str:
-    return f"{value * 1000:,.0f} ms"
+    """Milliseconds; a dash where there is nothing to measure (one writer has no gap)."""
+    return "-" if math.isnan(value) else f"{value * 1000:,.0f} ms"
 
 
 def markdown(results: dict[str, Any]) -> str:
