@@ -42,6 +42,7 @@ class PlatformCallSlot(Base):
     slot: Mapped[int] = mapped_column(Integer, primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)
-    # The job worker process holding it ("executor id#pid"): once that process's heartbeat
-    # has stopped, the slot is free without waiting for the lease.
-    worker: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The job worker process holding it ("executor id#pid"; an executor id takes up to 128
+    # characters): once that process's heartbeat has stopped, the slot is free without
+    # waiting for the lease.
+    worker: Mapped[str | None] = mapped_column(String(160), default=None)

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("platform_call_slots") as batch:
-        batch.add_column(sa.Column("worker", sa.String(length=128), nullable=True))
+        batch.add_column(sa.Column("worker", sa.String(length=160), nullable=True))
 
 
 def downgrade() -> None:
