@@ -13,6 +13,7 @@ import psycopg
 import pytest
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
@@ -29,6 +30,12 @@ PG_ADMIN_URL = os.environ.get(
     "SPENDSYNC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 PUBLIC_URL = "http://spendsync.test"
+
+# Property tests check behaviour, not speed (benchmarks measure that, in bench/): no per-example
+# deadline, which a busy two-core machine running the suite's workers and sandboxes beside
+# them can exceed (an example once took 397 ms against the default 200 ms).
+hypothesis_settings.register_profile("spendsync", deadline=None)
+hypothesis_settings.load_profile("spendsync")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -125,6 +132,7 @@ def worker(
         data_dir=tmp_path_factory.mktemp("worker"),
         public_url=PUBLIC_URL,
         queue_polling_interval_seconds=0.05,
+        background_polling_interval_seconds=0.05,
         secret_key=secret_key,
         webhook_retry_schedule_seconds=[0.2, 0.3],
         webhook_timeout_seconds=2,

@@ -76,8 +76,24 @@ class Settings(BaseSettings):
         description="A worker silent this long is dead: its unfinished syncs are resumed by "
         "another worker (their writes carry idempotency keys, so nothing is written twice).",
     )
+    worker_stop_seconds: float = Field(
+        default=25,
+        ge=0,
+        description="On a clean stop (SIGTERM, Ctrl-C), how long a worker waits for what it "
+        "is writing: it takes no new work, finishes the round of syncs under way, and only "
+        "then records its stop. Work still running after this resumes on another worker.",
+    )
     queue_polling_interval_seconds: float = Field(
-        default=0.2, gt=0, description="How often a worker looks for queued syncs."
+        default=0.1,
+        gt=0,
+        description="How often a worker looks for queued syncs (the wait before a sync starts "
+        "on an idle worker is at most this).",
+    )
+    background_polling_interval_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often a worker looks for queued reference-data reads and webhook "
+        "deliveries (each look is a query: an idle worker's CPU is mostly these looks).",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(

@@ -44,6 +44,7 @@ def worker_env(settings: Settings, **overrides: Any) -> dict[str, str]:
                 "secret_key": settings.secret_key or "",
                 "public_url": settings.public_url,
                 "queue_polling_interval_seconds": 0.05,
+                "background_polling_interval_seconds": 0.05,
                 "log_level": "WARNING",
                 **overrides,
             }
@@ -75,6 +76,13 @@ class Workers:
         """SIGKILL: the worker gets no chance to finish or hand back what it was running."""
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
+
+    def terminate(self, process: subprocess.Popen[bytes], timeout: float = 60) -> float:
+        """SIGTERM, as a deployment stops a worker; the seconds it took to exit."""
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=timeout)
+        return time.monotonic() - started
 
     def by_pid(self, pid: int) -> subprocess.Popen[bytes]:
         return next(process for process in self.processes if process.pid == pid)

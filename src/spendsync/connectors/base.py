@@ -6,6 +6,7 @@ Capabilities drive request validation, the `/integrations` endpoint and the READ
 from __future__ import annotations
 
 import enum
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,6 +130,9 @@ class LedgerContext:
     # The job worker process this is ("executor id#pid", see throttle.worker_process), if it
     # runs one: what it holds (throttle slots) is freed as soon as its heartbeat stops.
     worker_id: str | None = None
+    # Set when the worker stops cleanly: a round under way takes in no more syncs, and the
+    # company's writer starts no new round (see jobs.engine.shutdown_worker).
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 class LinkedLedger(Protocol):

@@ -14,7 +14,8 @@ its own and records a heartbeat (`worker_heartbeats`) every `worker_heartbeat_se
 sweep (every 10 s, on one worker) hands the unfinished workflows of every worker silent for
 `worker_dead_after_seconds` back to the queues, where the surviving workers take them. A killed
 worker's syncs therefore resume elsewhere within dead-after + 10 s (40 s by default), without
-that process coming back; a cleanly stopped worker records its stop, so its work moves at the
+that process coming back. A cleanly stopped worker takes no new work, finishes the rounds it is
+writing (at most `worker_stop_seconds`), then records its stop, so what is left moves at the
 next sweep. Writes carry idempotency keys derived from our ids, so a resumed step that repeats
 a write the dead worker already made is a replay at the platform, not a duplicate.
 """
@@ -26,11 +27,13 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
 
 from dbos import DBOS, DBOSClient, DBOSConfig, EnqueueOptions
+from dbos import _dbos as dbos_module
 from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.config import Settings
@@ -197,7 +200,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
         DBOS.register_queue(
             WEBHOOK_QUEUE,
             worker_concurrency=settings.worker_concurrency,
-            polling_interval_sec=settings.queue_polling_interval_seconds,
+            polling_interval_sec=settings.background_polling_interval_seconds,
             on_conflict="always_update",
         )
         DBOS.register_queue(
@@ -205,7 +208,7 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
             partition_concurrency=1,
             global_concurrency=UNBOUNDED,
             worker_concurrency=settings.worker_concurrency,
-            polling_interval_sec=settings.queue_polling_interval_seconds,
+            polling_interval_sec=settings.background_polling_interval_seconds,
             on_conflict="always_update",
         )
         from spendsync.jobs.sweep import install_sweep
@@ -214,14 +217,74 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     logger.info("job worker started (concurrency %s)", settings.worker_concurrency)
 
 
-def shutdown_worker() -> None:
+class _Rounds:
+    """The company rounds this process is writing (a sync workflow's claim → finish)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._changed:
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._count -= 1
+                self._changed.notify_all()
+
+    def wait_finished(self, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self._count == 0, timeout)
+
+
+_rounds = _Rounds()
+
+
+def writing_round() -> AbstractContextManager[None]:
+    """Wrap a round of a company's syncs: a clean stop waits for it (see shutdown_worker)."""
+    return _rounds.writing()
+
+
+def _stop_dequeuing() -> None:
+    """Stop DBOS's queue threads, so that nothing new starts here while the rounds under way
+    finish. DBOS's destroy() does this first thing, but it then waits for *every* active
+    workflow (a webhook delivery sleeping until its next attempt holds it for the whole
+    timeout), so spendsync stops them itself and waits for its rounds only. The stop events
+    are DBOS's own attribute; should a release rename it, the stop still works, only without
+    closing the queues early."""
+    instance = getattr(dbos_module, "_dbos_global_instance", None)
+    for event in getattr(instance, "background_thread_stop_events", None) or []:
+        event.set()
+
+
+def shutdown_worker(wait_seconds: float | None = None) -> None:
+    """Stop cleanly: take no new work, let the rounds under way finish (at most
+    `wait_seconds`, default `worker_stop_seconds`), then record the stop. The heartbeat lasts
+    until then, so the call slots of batches still in flight stay held; a round still running
+    after the wait is resumed by another worker from its last checkpoint."""
     global _context, _heartbeat
     with _lock:
+        if _context is not None:
+            _context.stopping.set()
+            _stop_dequeuing()
+            wait = _context.settings.worker_stop_seconds if wait_seconds is None else wait_seconds
+            if not _rounds.wait_finished(wait):
+                logger.warning(
+                    "stopping with rounds still being written: another worker resumes them"
+                )
         DBOS.destroy()
         if _heartbeat is not None:
             _heartbeat.stop()
             _heartbeat = None
         _context = None
+
+
+def worker_stopping() -> bool:
+    """Whether this process's worker is stopping (see shutdown_worker)."""
+    return _context is None or _context.stopping.is_set()
 
 
 def own_executor_id() -> str | None:

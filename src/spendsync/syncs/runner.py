@@ -543,11 +543,13 @@ class _Round:
     transactions: set[str]
     items: int
 
-    def take_arrivals(self, factory: sessionmaker[Session]) -> list[str]:
+    def take_arrivals(self, context: LedgerContext) -> list[str]:
         """Take into the round the company's syncs queued since it began, while they fit (see
-        choose_round); the pending items they bring, in order."""
-        if self.items >= self.capacity:
+        choose_round) and while the worker is not stopping; the pending items they bring, in
+        order."""
+        if self.items >= self.capacity or context.stopping.is_set():
             return []
+        factory = context.session_factory
         with factory() as session:
             candidates, pending = _queued(session, self.company_id, self.runner_id, own_too=False)
             if not candidates:
@@ -614,7 +616,7 @@ def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]
                 row_ids,
                 size=ledger.max_batch_size,
                 in_flight=ledger.max_concurrent_pushes,
-                arrivals=lambda: under_way.take_arrivals(context.session_factory),
+                arrivals=lambda: under_way.take_arrivals(context),
                 send=send,
             )
         finally:

@@ -15,7 +15,13 @@ import logging
 
 from dbos import DBOS
 
-from spendsync.jobs.engine import SYNC_WORKFLOW, database_step, worker_context
+from spendsync.jobs.engine import (
+    SYNC_WORKFLOW,
+    database_step,
+    worker_context,
+    worker_stopping,
+    writing_round,
+)
 from spendsync.syncs import runner
 from spendsync.webhooks.tasks import enqueue_delivery
 
@@ -48,20 +54,26 @@ def finish_syncs_step(claimed: list[str]) -> list[str]:
 def run_sync_workflow(sync_id: str) -> None:
     """Rounds of the company's queued syncs, this one first, until none is left (or
     MAX_ROUNDS, so that one workflow's history stays short; the next queued one goes on)."""
-    for _ in range(MAX_ROUNDS):
-        claimed = claim_syncs_step(sync_id)
-        if not claimed:
+    for round_number in range(MAX_ROUNDS):
+        # A stopping worker ends the writer between rounds: the syncs still queued have
+        # workflows of their own, which another worker runs. (Never before the first round:
+        # this sync's own workflow must not end with the sync unwritten.)
+        if round_number and worker_stopping():
             return
-        try:
-            # The claimed syncs and those the round took in while writing. (None from a push
-            # step checkpointed by a release whose step returned nothing.)
-            written = push_claimed_step(sync_id, claimed) or claimed
-        except Exception as exc:
-            # Our own database stayed away through every retry, or a defect: the round's
-            # unwritten items fail (they may be sent again) rather than leave the syncs hanging.
-            # Syncs it took in are still this runner's: the next claim takes them again.
-            logger.exception("sync %s: unexpected error pushing a round", sync_id)
-            fail_pending_step(claimed, f"Internal error while pushing: {type(exc).__name__}")
-            written = claimed
-        for delivery_id in finish_syncs_step(written):
-            enqueue_delivery(delivery_id)
+        with writing_round():
+            claimed = claim_syncs_step(sync_id)
+            if not claimed:
+                return
+            try:
+                # The claimed syncs and those the round took in while writing. (None from a
+                # push step checkpointed by a release whose step returned nothing.)
+                written = push_claimed_step(sync_id, claimed) or claimed
+            except Exception as exc:
+                # Our own database stayed away through every retry, or a defect: the round's
+                # unwritten items fail (they may be sent again) rather than leave the syncs
+                # hanging. Syncs it took in are still this runner's: the next claim takes them.
+                logger.exception("sync %s: unexpected error pushing a round", sync_id)
+                fail_pending_step(claimed, f"Internal error while pushing: {type(exc).__name__}")
+                written = claimed
+            for delivery_id in finish_syncs_step(written):
+                enqueue_delivery(delivery_id)
