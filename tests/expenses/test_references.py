@@ -165,6 +165,14 @@ def test_a_record_archived_in_the_ledger_is_reported(
 ) -> None:
     from spendsync.connectors.reference import ReferenceDataType
 
+    # Accepted while the ledger has the account (the API now keeps the data decoded)…
+    accepted = api.post(
+        f"{base(read_company)}/expense-transactions",
+        json=[payment(bankAccountRef={"id": "acc-card"}, lines=[line("acc-travel")])],
+        headers=read_company["headers"],
+    )
+    assert accepted.status_code == 200, accepted.text
+    # … and refused once a new read finds it gone.
     stocked.reference[ReferenceDataType.CHART_OF_ACCOUNTS] = [
         a for a in stocked.reference[ReferenceDataType.CHART_OF_ACCOUNTS] if a.id != "acc-travel"
     ]

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from spendsync.db.base import Base, new_id, utcnow
@@ -60,5 +60,8 @@ class Connection(Base):
     data_connection_errors: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     # The platform's credentials (OAuth tokens, tenant), sealed with the secret box.
     sealed_credentials: Mapped[str | None] = mapped_column(Text, default=None)
+    # Raised (in SQL, so concurrent writers never lose a raise) by every change to the
+    # connection's reference data: a process keeps what it decoded while this stays the same.
+    reference_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     company: Mapped[Company] = relationship(back_populates="connections")

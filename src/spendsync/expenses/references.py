@@ -4,10 +4,12 @@ happens when a connection is linked, and `POST …/data/all` repeats it."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from cachetools import LRUCache
 from sqlalchemy.orm import Session
 
 from spendsync.configuration.models import CompanyConfiguration
@@ -39,8 +41,14 @@ class ReferenceData:
         return self.records.get(data_type, {}).get(record_id)
 
 
-def load(session: Session, connection: Connection) -> ReferenceData:
-    data = ReferenceData(base_currency=(connection.connection_info or {}).get("baseCurrency"))
+# Decoded reference data by connection id, with the connection's reference_version it was
+# read at: checking a request against it costs no query while the version stays the same.
+_decoded: LRUCache[str, tuple[int, ReferenceData]] = LRUCache(maxsize=256)
+_decoded_lock = threading.Lock()
+
+
+def _read(session: Session, connection: Connection) -> ReferenceData:
+    data = ReferenceData()
     for data_type in ReferenceDataType:
         if (
             repository.latest_pull(
@@ -62,6 +70,23 @@ def load(session: Session, connection: Connection) -> ReferenceData:
             if not row.is_deleted
         }
     return data
+
+
+def load(session: Session, connection: Connection) -> ReferenceData:
+    """The connection's reference data as of its `reference_version` (read once per version
+    in a process; the records are shared, never changed)."""
+    version = connection.reference_version
+    with _decoded_lock:
+        kept = _decoded.get(connection.id)
+    if kept is not None and kept[0] == version:
+        data = kept[1]
+    else:
+        # Read after the version: what is read is at least that new, and a change committed
+        # meanwhile raises the version again, so the next request reads once more.
+        data = _read(session, connection)
+        with _decoded_lock:
+            _decoded[connection.id] = (version, data)
+    return replace(data, base_currency=(connection.connection_info or {}).get("baseCurrency"))
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,11 @@ from spendsync.db.base import utcnow
 from spendsync.errors import BadRequest, Conflict, NotFound, ValidationItem
 from spendsync.pushes.models import PushOperation, PushStatus
 from spendsync.query import FieldKind, QueryField
-from spendsync.reference.repository import records_by_platform_id, save_record
+from spendsync.reference.repository import (
+    records_by_platform_id,
+    reference_changed,
+    save_record,
+)
 from spendsync.reference.schemas import customer_to_schema, supplier_to_schema
 
 PUSH_FIELDS: Mapping[str, QueryField] = {
@@ -100,6 +104,7 @@ def _cache(
     """Keep the cache in step at once, so the new record is usable before the next read."""
     existing = records_by_platform_id(session, connection.id, data_type.value, [record.id])
     save_record(session, connection, data_type, record, existing.get(record.id), utcnow())
+    reference_changed(session, connection.id)
     session.flush()
 
 

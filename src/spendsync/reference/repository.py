@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from spendsync.connections.models import Connection
@@ -105,3 +105,14 @@ def save_record(
     row.source_modified = record.modified
     row.modified = now
     return row
+
+
+def reference_changed(session: Session, connection_id: str) -> None:
+    """Record that the connection's reference data changed (in this transaction): processes
+    that keep it decoded read it again (see expenses.references.load)."""
+    session.execute(
+        update(Connection)
+        .where(Connection.id == connection_id)
+        .values(reference_version=Connection.reference_version + 1)
+        .execution_options(synchronize_session=False)
+    )

@@ -19,7 +19,7 @@ from spendsync.connectors.reference import ReferenceDataType
 from spendsync.connectors.registry import open_ledger
 from spendsync.db.base import utcnow
 from spendsync.reference.models import PullOperation, PullStatus, ReferenceRecord
-from spendsync.reference.repository import save_record
+from spendsync.reference.repository import reference_changed, save_record
 
 
 def _finish(pull: PullOperation, status: PullStatus, message: str | None = None) -> None:
@@ -101,6 +101,7 @@ def run_pull(context: LedgerContext, pull_id: str) -> None:
                     row.modified = now
         pull.records_read = len(read.records)
         _finish(pull, PullStatus.COMPLETE)
+        reference_changed(session, connection.id)
         session.commit()
 
 
