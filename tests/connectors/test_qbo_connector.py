@@ -385,6 +385,18 @@ def test_every_write_with_a_receipt_and_updates(
     assert len(books.query("select * from Bill")) == 1
 
 
+def test_the_first_write_reads_no_accounts_the_reference_read_gave_them(
+    uk_api: TestClient, new_key: Any, uk_url: str
+) -> None:
+    """Linking reads the chart of accounts (and the company's settings); the first write uses
+    them instead of reading every account again: one call, the batch."""
+    company, ids = _ready(uk_api, new_key)
+    before = sandbox_counters(uk_url)["requestsTotal"]
+    done = _sync(uk_api, company, "expense-transactions", [_payment(ids)])
+    assert done["status"]["syncStatusCode"] == 2000, done
+    assert sandbox_counters(uk_url)["requestsTotal"] - before == 1
+
+
 def test_many_writes_go_in_batches_and_a_refused_one_fails_alone(
     uk_api: TestClient, new_key: Any, uk_url: str
 ) -> None:

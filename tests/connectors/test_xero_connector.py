@@ -263,6 +263,23 @@ def test_each_consent_links_the_organisation_it_chose(
     assert currencies == ["GBP", "USD"]
 
 
+def test_the_first_write_reads_no_accounts_the_reference_read_gave_them(
+    xero_api: TestClient, new_key, sandbox_url: str
+) -> None:
+    """Linking reads the chart of accounts; the first write uses those accounts' codes instead
+    of reading every account again (one call more at the start of a company's first sync)."""
+    company, ids = _ready(xero_api, new_key)
+    assert httpx.delete(f"{sandbox_url}/_control/counters").status_code == 204
+    created = xero_api.post(
+        f"/companies/{company['id']}/sync/expenses/expense-transactions",
+        json=[_payment(ids)],
+        headers=company["headers"],
+    )
+    assert created.status_code == 200, created.text
+    assert wait_for_sync(xero_api, company, created.json()["syncId"])["syncStatusCode"] == 2000
+    assert sandbox_counters(sandbox_url)["requestsTotal"] == 1  # the PUT BankTransactions
+
+
 def test_a_sync_makes_one_call_per_batch_and_finds_accounts_added_since(
     xero_api: TestClient, new_key, sandbox_url: str
 ) -> None:

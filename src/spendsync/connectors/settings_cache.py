@@ -83,3 +83,12 @@ def ledger_setting(
             _entries[key] = _Entry(value, ttl)
         _loaded.notify_all()
     return value
+
+
+def remember_setting(books: str, name: str, value: Any, ttl: float) -> None:
+    """Keep `value` as `name` of the `books`, read by other means: the reference-data read of
+    the chart of accounts gives the accounts the first write would otherwise read again."""
+    if ttl > 0:
+        with _loaded:
+            _entries[(books, name)] = _Entry(value, ttl)
+            _loaded.notify_all()

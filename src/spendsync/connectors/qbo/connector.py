@@ -54,7 +54,7 @@ from spendsync.connectors.reference import (
     ReferenceDataType,
     ReferenceRead,
 )
-from spendsync.connectors.settings_cache import ledger_setting
+from spendsync.connectors.settings_cache import ledger_setting, remember_setting
 from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.ledger.model import Adjustment, Expense, Reimbursable, Transfer, referenced_accounts
 from spendsync.ledger.money import Money
@@ -252,13 +252,16 @@ class QboLedger:
             raise NotSupported(f"QuickBooks returned no {key}.")
         return found
 
-    def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
+    def _books(self) -> str:
         if self._books_key is None:
             # Keyed by the tenant too: a connection relinked to other books starts afresh.
             # Read once per opened ledger, not per lookup (each item of a batch looks up).
             _, tenant = self._calls.access()
             self._books_key = f"{self._connection_id}/{tenant}"
-        return ledger_setting(self._books_key, name, load, self._cache_seconds, needed=needed)
+        return self._books_key
+
+    def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
+        return ledger_setting(self._books(), name, load, self._cache_seconds, needed=needed)
 
     def _company(self) -> tuple[CompanyInformation, mapping.Books, str]:
         """Company info, the books' settings and what departments are called, from CompanyInfo
@@ -319,6 +322,9 @@ class QboLedger:
         if data_type is ReferenceDataType.CHART_OF_ACCOUNTS:
             raw_accounts = self._list("Account", None if complete else modified_since)
             records = [mapping.account_from_qbo(raw, home) for raw in raw_accounts]
+            if complete:  # every account: what the first write would read (_accounts_for)
+                accounts = {str(a["Id"]): a for a in raw_accounts}
+                remember_setting(self._books(), "accounts", accounts, self._cache_seconds)
         elif data_type is ReferenceDataType.TAX_RATES:
             complete = True  # a code's rate lives in TaxRate records: read both whole
             rates = {str(r["Id"]): r for r in self._list("TaxRate")}

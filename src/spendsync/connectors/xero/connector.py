@@ -37,7 +37,7 @@ from spendsync.connectors.reference import (
     ReferenceDataType,
     ReferenceRead,
 )
-from spendsync.connectors.settings_cache import ledger_setting
+from spendsync.connectors.settings_cache import ledger_setting, remember_setting
 from spendsync.connectors.throttle import Limits, throttle_for
 from spendsync.connectors.xero import auth, mapping
 from spendsync.ledger.model import (
@@ -172,13 +172,16 @@ class XeroLedger:
         found: list[dict[str, Any]] = response.json().get(key) or []
         return found
 
-    def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
+    def _books(self) -> str:
         if self._books_key is None:
             # Keyed by the tenant too: a connection relinked to other books starts afresh.
             # Read once per opened ledger, not per lookup (each item of a batch looks up).
             _, tenant = self._calls.access()
             self._books_key = f"{self._connection_id}/{tenant}"
-        return ledger_setting(self._books_key, name, load, self._cache_seconds, needed=needed)
+        return self._books_key
+
+    def _setting(self, name: str, load: Callable[[], T], needed: Iterable[str] = ()) -> T:
+        return ledger_setting(self._books(), name, load, self._cache_seconds, needed=needed)
 
     def get_company_info(self) -> CompanyInformation:
         """The organisation (its base currency), read once per `ledger_settings_cache_seconds`."""
@@ -213,10 +216,13 @@ class XeroLedger:
         complete = True
         if data_type is ReferenceDataType.CHART_OF_ACCOUNTS:
             base = self.get_company_info().base_currency
-            for raw in self._get("/Accounts", "Accounts"):
+            raw_accounts = self._get("/Accounts", "Accounts")
+            for raw in raw_accounts:
                 account = mapping.account_from_xero(raw, base)
                 if account is not None:
                     records.append(account)
+            # Every account: what the first write would read for their codes (_codes).
+            remember_setting(self._books(), "codes", _codes_of(raw_accounts), self._cache_seconds)
         elif data_type is ReferenceDataType.TAX_RATES:
             records = [
                 r
@@ -224,10 +230,14 @@ class XeroLedger:
                 if (r := mapping.tax_rate_from_xero(raw))
             ]
         elif data_type is ReferenceDataType.TRACKING_CATEGORIES:
-            for raw in self._get(
+            raw_categories = self._get(
                 "/TrackingCategories", "TrackingCategories", includeArchived="true"
-            ):
+            )
+            for raw in raw_categories:
                 records += mapping.tracking_from_xero(raw)
+            # The active options: what the first write would read (_options).
+            options = _active_options(raw_categories)
+            remember_setting(self._books(), "tracking", options, self._cache_seconds)
         else:
             # Contacts are read incrementally (If-Modified-Since): only changes come back.
             complete = modified_since is None
@@ -245,14 +255,7 @@ class XeroLedger:
         names (read again when one is new)."""
 
         def load() -> dict[str, tuple[str, str]]:
-            return {
-                str(option["TrackingOptionID"]): (
-                    str(raw["TrackingCategoryID"]),
-                    str(option["TrackingOptionID"]),
-                )
-                for raw in self._get("/TrackingCategories", "TrackingCategories")
-                for option in raw.get("Options") or []
-            }
+            return _active_options(self._get("/TrackingCategories", "TrackingCategories"))
 
         return self._setting("tracking", load, referenced_tracking_options(document))
 
@@ -260,10 +263,7 @@ class XeroLedger:
         """Account id → account code, holding every account `document` names."""
 
         def load() -> dict[str, str]:
-            return {
-                str(raw["AccountID"]): str(raw.get("Code") or "")
-                for raw in self._get("/Accounts", "Accounts")
-            }
+            return _codes_of(self._get("/Accounts", "Accounts"))
 
         return self._setting("codes", load, referenced_accounts(document))
 
@@ -446,3 +446,23 @@ class XeroLedger:
 
 def open_xero(connection: Connection, context: LedgerContext) -> XeroLedger:
     return XeroLedger(connection, context)
+
+
+def _codes_of(raw_accounts: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """Account id → account code."""
+    return {str(raw["AccountID"]): str(raw.get("Code") or "") for raw in raw_accounts}
+
+
+def _active_options(raw_categories: Iterable[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Tracking option id → (category id, option id), of the active options of active
+    categories (what Xero lists without `includeArchived`)."""
+    return {
+        str(option["TrackingOptionID"]): (
+            str(raw["TrackingCategoryID"]),
+            str(option["TrackingOptionID"]),
+        )
+        for raw in raw_categories
+        if str(raw.get("Status") or "ACTIVE") == "ACTIVE"
+        for option in raw.get("Options") or []
+        if str(option.get("Status") or "ACTIVE") == "ACTIVE"
+    }
