@@ -96,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
     parser.add_argument("--platforms", default="all", help="parts 1-2: all, or some of xero,qbo")
     parser.add_argument(
+        "--deployment",
+        choices=["embedded", "distributed"],
+        default="embedded",
+        help="parts 1-2: `serve` with its worker on SQLite (default), or one API and one worker "
+        "process on PostgreSQL",
+    )
+    parser.add_argument(
         "--note", default="", help="what else ran on the machine, printed under the results"
     )
     args = parser.parse_args(argv)
@@ -142,10 +149,15 @@ def main(argv: list[str] | None = None) -> int:
                 sizes.rounds,
                 workdir / f"throughput-{platform.key}",
                 log,
+                args.deployment,
             )
-        # With --merge, the other platforms' results stay as they were.
-        ran = {platform.name for platform in platforms}
-        kept = [r for r in results.get("throughput", []) if r["platform"] not in ran]
+        # With --merge, the other platforms' and deployments' results stay as they were.
+        ran = {(platform.name, args.deployment) for platform in platforms}
+        kept = [
+            r
+            for r in results.get("throughput", [])
+            if (r["platform"], r.get("deployment", "embedded")) not in ran
+        ]
         results["throughput"] = kept + [r.as_dict() for r in found]
         save()
     if "latency" in chosen:

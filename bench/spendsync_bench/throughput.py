@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import statistics
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from spendsync_bench.infra import (
     SyncTimes,
     link_company,
     platform_env,
+    postgres_database,
     running_sandbox,
     running_spendsync,
 )
@@ -56,6 +58,9 @@ class ThroughputResult:
     spendsync: list[PushRun]
     hand: list[HandRun]
     hand_transactions: int
+    # "embedded": `spendsync serve` with its worker on SQLite (the default); "distributed":
+    # one API process and one worker process on PostgreSQL.
+    deployment: str = "embedded"
 
     def per_platform_minute(self, run: PushRun | HandRun) -> float:
         """Transactions per *platform* minute (the sandbox's clock runs `scale` times faster)."""
@@ -98,6 +103,7 @@ class ThroughputResult:
         hand = [self.per_platform_minute(r) for r in self.hand]
         return {
             "platform": self.platform.name,
+            "deployment": self.deployment,
             "scale": self.scale,
             "transactions": self.transactions,
             "spendsync_tx_per_min": best,
@@ -128,53 +134,63 @@ def run_throughput(
     rounds: int,
     workdir: Path,
     log: Any = print,
+    deployment_kind: str = "embedded",
 ) -> list[ThroughputResult]:
     """For each size: `rounds` alternations of spendsync then the hand-written integration
     (the hand-written pushes `hand_size`, or nothing when 0)."""
     spec = _spec(platform, scale)
     results: list[ThroughputResult] = []
-    with running_sandbox(spec, workdir) as sandbox:
+    with running_sandbox(spec, workdir) as sandbox, ExitStack() as stack:
         env = platform_env(sandbox)  # every spendsync setting at its default
-        with running_spendsync(workdir / f"spendsync-{platform.key}", env) as deployment:
-            callback = "xero" if platform.key == "xero" else "quickbooksonline"
-            sandbox.register_app(
-                XERO_CLIENT if platform.key == "xero" else QBO_CLIENT,
-                f"{deployment.api}/link/callback/{callback}",
+        where = workdir / f"spendsync-{platform.key}"
+        if deployment_kind == "embedded":
+            deployment = stack.enter_context(running_spendsync(where, env))
+        else:
+            url = stack.enter_context(postgres_database("benchtp"))
+            deployment = stack.enter_context(
+                running_spendsync(where, env, database_url=url, apis=1, workers=1)
             )
-            sandbox.register_app(HAND_CLIENT, "http://127.0.0.1/callback")
-            hand: XeroHandWritten | QboHandWritten
-            if platform.key == "xero":
-                orgs = sandbox.control(
-                    "POST", "/xero/organisations", {"names": ["Bench spendsync", "Bench hand"]}
+        callback = "xero" if platform.key == "xero" else "quickbooksonline"
+        sandbox.register_app(
+            XERO_CLIENT if platform.key == "xero" else QBO_CLIENT,
+            f"{deployment.api}/link/callback/{callback}",
+        )
+        sandbox.register_app(HAND_CLIENT, "http://127.0.0.1/callback")
+        hand: XeroHandWritten | QboHandWritten
+        if platform.key == "xero":
+            orgs = sandbox.control(
+                "POST", "/xero/organisations", {"names": ["Bench spendsync", "Bench hand"]}
+            )
+            company = link_company(deployment, sandbox, "Bench", orgs[0]["tenantId"])
+            hand = XeroHandWritten(sandbox, orgs[1]["tenantId"])
+        else:
+            company = link_company(deployment, sandbox, "Bench", QBO_US_REALM)
+            hand = QboHandWritten(sandbox, QBO_US_REALM)
+        rest = spec.minute_seconds * 1.05
+        for size in sizes:
+            ours: list[PushRun] = []
+            theirs: list[HandRun] = []
+            for n in range(rounds):
+                time.sleep(rest)
+                # Requests of 50 (Codat's most per request); the writer batches them
+                # to the platform's size across syncs.
+                run = push_and_wait(deployment, sandbox, company, size, 50)
+                ours.append(run)
+                log(
+                    f"  {platform.name} spendsync {size}: {run.seconds:.1f}s, "
+                    f"{run.calls} calls, {run.violations} violations "
+                    f"{run.violated or ''} (round {n + 1})"
                 )
-                company = link_company(deployment, sandbox, "Bench", orgs[0]["tenantId"])
-                hand = XeroHandWritten(sandbox, orgs[1]["tenantId"])
-            else:
-                company = link_company(deployment, sandbox, "Bench", QBO_US_REALM)
-                hand = QboHandWritten(sandbox, QBO_US_REALM)
-            rest = spec.minute_seconds * 1.05
-            for size in sizes:
-                ours: list[PushRun] = []
-                theirs: list[HandRun] = []
-                for n in range(rounds):
+                if hand_size:
                     time.sleep(rest)
-                    # Requests of 50 (Codat's most per request); the writer batches them
-                    # to the platform's size across syncs.
-                    run = push_and_wait(deployment, sandbox, company, size, 50)
-                    ours.append(run)
+                    done = hand.push(hand_size)
+                    theirs.append(done)
                     log(
-                        f"  {platform.name} spendsync {size}: {run.seconds:.1f}s, "
-                        f"{run.calls} calls, {run.violations} violations "
-                        f"{run.violated or ''} (round {n + 1})"
+                        f"  {platform.name} hand-written {hand_size}: {done.seconds:.1f}s, "
+                        f"{done.retries} 429s (round {n + 1})"
                     )
-                    if hand_size:
-                        time.sleep(rest)
-                        done = hand.push(hand_size)
-                        theirs.append(done)
-                        log(
-                            f"  {platform.name} hand-written {hand_size}: {done.seconds:.1f}s, "
-                            f"{done.retries} 429s (round {n + 1})"
-                        )
-                results.append(ThroughputResult(platform, scale, size, ours, theirs, hand_size))
-                hand_size = 0  # the comparison is made once, at the first size
+            results.append(
+                ThroughputResult(platform, scale, size, ours, theirs, hand_size, deployment_kind)
+            )
+            hand_size = 0  # the comparison is made once, at the first size
     return results
