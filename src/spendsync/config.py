@@ -90,10 +90,12 @@ class Settings(BaseSettings):
         "on an idle worker is at most this).",
     )
     background_polling_interval_seconds: float = Field(
-        default=1.0,
+        default=0.2,
         gt=0,
         description="How often a worker looks for queued reference-data reads and webhook "
-        "deliveries (each look is a query: an idle worker's CPU is mostly these looks).",
+        "deliveries. Each look starts at most as many as the worker has room for, so a longer "
+        "interval caps how many a worker starts a second (an idle worker's CPU is mostly these "
+        "looks).",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_format: Literal["text", "json"] = Field(
