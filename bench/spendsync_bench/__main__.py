@@ -151,12 +151,16 @@ def main(argv: list[str] | None = None) -> int:
                 log,
                 args.deployment,
             )
-        # With --merge, the other platforms' and deployments' results stay as they were.
-        ran = {(platform.name, args.deployment) for platform in platforms}
+        # With --merge, the results of the other platforms, deployments and sizes stay.
+        ran = {
+            (platform.name, args.deployment, size)
+            for platform in platforms
+            for size in sizes.throughput
+        }
         kept = [
             r
             for r in results.get("throughput", [])
-            if (r["platform"], r.get("deployment", "embedded")) not in ran
+            if (r["platform"], r.get("deployment", "embedded"), r["transactions"]) not in ran
         ]
         results["throughput"] = kept + [r.as_dict() for r in found]
         save()
