@@ -21,6 +21,9 @@ class PushRun:
     too_many: int  # 429s served
     syncs: list[SyncTimes]
     violated: dict[str, int] | None = None  # violations by the limit crossed (second, minute…)
+    # The tenant's closest approach to each per-second / per-minute limit, in windows: the
+    # shortest time any L + 1 consecutive calls took, L the limit (< 1.0: crossed).
+    closest: dict[str, float] | None = None
 
     @property
     def per_minute(self) -> float:
@@ -54,6 +57,7 @@ def push_and_wait(
     platform = sandbox.spec.platform
     items = payments(company, platform, count)
     batches = [items[i : i + batch] for i in range(0, count, batch)]
+    sandbox.control("DELETE", "/counters")  # the closest approach is this run's alone
     before = sandbox.counters()
     started = time.monotonic()
     sync_ids = post_batches(deployment, company, batches)
@@ -76,6 +80,7 @@ def push_and_wait(
         violations=delta("limitViolations"),
         too_many=delta("tooManyRequestsServed"),
         syncs=times,
+        closest=after.get("closestApproachByTenant", {}).get(company.tenant),
         violated={
             problem: count - int(before["limitViolationsByProblem"].get(problem, 0))
             for problem, count in after["limitViolationsByProblem"].items()

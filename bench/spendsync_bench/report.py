@@ -54,6 +54,14 @@ def _f(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _closest(found: dict[str, float] | None) -> str:
+    """The binding limit's closest approach: the per-second one where there is one."""
+    if not found:
+        return "-"
+    limit = "second" if "second" in found else "minute"
+    return f"{found[limit]:.3f} of a {limit}"
+
+
 def _ms(value: float) -> str:
     """Milliseconds; a dash where there is nothing to measure (one writer has no gap)."""
     return "-" if math.isnan(value) else f"{value * 1000:,.0f} ms"
@@ -82,7 +90,10 @@ def markdown(results: dict[str, Any]) -> str:
             "Transactions per *platform* minute (the sandbox clock runs `scale` times faster "
             "than real time; limits and per-call latency are on that clock). "
             "Theoretical maximum = calls/min x items per call. Real time is the median over "
-            "the runs. A company's writer is the workflow that writes its queued syncs, taking "
+            "the runs. Closest approach: the shortest time, over the runs, that any L + 1 "
+            "consecutive calls of the tenant took at the sandbox, in windows of the binding "
+            "limit (QBO: 10 a second; Xero: 60 a minute), L its calls; below 1 the limit was "
+            "crossed. A company's writer is the workflow that writes its queued syncs, taking "
             "in those that arrive while it writes: the last columns are the writers per run, "
             "the syncs a writer wrote (median), and medians, in real time, of a writer's run "
             "(first sync started → last sync completed) and of the gap from one writer's end "
@@ -91,10 +102,10 @@ def markdown(results: dict[str, Any]) -> str:
         add("")
         add(
             "| Platform | N | Scale | Real time | Tx / platform min | Theoretical | Ratio | "
-            "Calls | Items / call | Violations | 429s | Writers | Syncs / writer | Writer runs | "
-            "Between writers |"
+            "Calls | Items / call | Violations | 429s | Closest approach | Writers | "
+            "Syncs / writer | Writer runs | Between writers |"
         )
-        add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in results["throughput"]:
             rate = statistics.median(r["spendsync_tx_per_min"])
             calls = statistics.median(r["calls"])
@@ -107,6 +118,7 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{statistics.median(r['spendsync_seconds']):.1f} s | {_f(rate)} | "
                 f"{_f(r['theoretical'])} | {ratio:.0%} | {_f(calls)} | "
                 f"{r['transactions'] / calls:.1f} | {r['violations']} | {r['too_many']} | "
+                f"{_closest(r.get('closest'))} | "
                 f"{r.get('writers', float('nan')):.0f} | "
                 f"{r.get('syncs_per_writer_median', float('nan')):.0f} | "
                 f"{_ms(r.get('writer_run_median_s', float('nan')))} | "

@@ -98,6 +98,14 @@ class ThroughputResult:
             "between_writers_median_s": statistics.median(gaps) if gaps else float("nan"),
         }
 
+    def closest(self) -> dict[str, float]:
+        """The closest approach to each limit over the runs (see PushRun.closest)."""
+        found: dict[str, float] = {}
+        for run in self.spendsync:
+            for limit, windows in (run.closest or {}).items():
+                found[limit] = min(windows, found.get(limit, windows))
+        return found
+
     def as_dict(self) -> dict[str, Any]:
         best = [self.per_platform_minute(r) for r in self.spendsync]
         hand = [self.per_platform_minute(r) for r in self.hand]
@@ -112,6 +120,7 @@ class ThroughputResult:
             "violations": sum(r.violations for r in self.spendsync),
             "violated": [r.violated for r in self.spendsync],
             "too_many": sum(r.too_many for r in self.spendsync),
+            "closest": self.closest(),
             "theoretical": self.platform.theoretical_per_minute,
             "hand_transactions": self.hand_transactions,
             "hand_tx_per_min": hand,
@@ -179,7 +188,7 @@ def run_throughput(
                 log(
                     f"  {platform.name} spendsync {size}: {run.seconds:.1f}s, "
                     f"{run.calls} calls, {run.violations} violations "
-                    f"{run.violated or ''} (round {n + 1})"
+                    f"{run.violated or ''}, closest approach {run.closest} (round {n + 1})"
                 )
                 if hand_size:
                     time.sleep(rest)

@@ -73,6 +73,28 @@ def test_day_app_and_concurrency_limits() -> None:
     assert counters.snapshot()["maxConcurrencyByTenant"]["t"] == 2
 
 
+def test_closest_approach_to_a_limit_is_reported_per_tenant() -> None:
+    clock = SandboxClock()
+    counters = Counters()
+    limits = RateLimits(per_minute=None, per_day=None, per_second=3, concurrent=None, enforce=False)
+    limiter = RateLimiter(clock, limits, counters)
+    for step in (0.0, 0.2, 0.3, 0.9, 0.4, 0.5):  # 4 calls at the tightest span 1.4 s
+        clock.advance(step)
+        assert limiter.admit("t", "a").allowed
+    closest = counters.snapshot()["closestApproachByTenant"]
+    assert closest == {"t": {"second": pytest.approx(1.4, abs=0.01)}}
+    clock.advance(1.0)
+    for _ in range(3):
+        assert limiter.admit("t", "a").allowed
+        clock.advance(0.3)
+    assert limiter.admit("t", "a").problem == "second"  # 0.9 s after the third call before it
+    closest = counters.snapshot()["closestApproachByTenant"]
+    assert closest["t"]["second"] == pytest.approx(0.9, abs=0.01)
+    assert counters.snapshot()["limitViolations"] == 1
+    counters.reset()
+    assert counters.snapshot()["closestApproachByTenant"] == {}
+
+
 def test_unenforced_limits_serve_but_count() -> None:
     counters = Counters()
     limiter = RateLimiter(SandboxClock(), RateLimits(per_minute=1, enforce=False), counters)

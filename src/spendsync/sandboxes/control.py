@@ -143,6 +143,7 @@ class Counters:
             self.violations_by_problem: Counter[str] = Counter()
             self.injected_faults: Counter[str] = Counter()
             self.max_concurrency_by_tenant: dict[str, int] = {}
+            self.closest_approach: dict[str, dict[str, float]] = {}
 
     def count_request(self, tenant: str | None, app: str | None) -> None:
         with self._lock:
@@ -174,6 +175,13 @@ class Counters:
             if in_flight > self.max_concurrency_by_tenant.get(tenant, 0):
                 self.max_concurrency_by_tenant[tenant] = in_flight
 
+    def observe_span(self, tenant: str, problem: str, windows: float) -> None:
+        """The calls admitted last spanned `windows` of `problem`'s window (see RateLimiter)."""
+        with self._lock:
+            closest = self.closest_approach.setdefault(tenant, {})
+            if windows < closest.get(problem, float("inf")):
+                closest[problem] = windows
+
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
@@ -188,6 +196,9 @@ class Counters:
                 "limitViolationsByProblem": dict(self.violations_by_problem),
                 "injectedFaults": dict(self.injected_faults),
                 "maxConcurrencyByTenant": dict(self.max_concurrency_by_tenant),
+                "closestApproachByTenant": {
+                    tenant: dict(found) for tenant, found in self.closest_approach.items()
+                },
             }
 
 
@@ -196,6 +207,11 @@ class RateLimiter:
 
     Rejected requests do not consume quota (they never reached the API), but they are counted as
     violations: a violation is any request that arrived while its tenant/app was over a limit.
+
+    How close a client came to a limit without crossing it is counted too: for the per-second
+    and per-minute limits of L calls, each admitted call and the L admitted before it span some
+    time; the shortest such span, in windows, is the tenant's closest approach (below 1.0 the
+    limit was crossed; 1.04 means the tightest L + 1 calls took 4 % more than a window).
     """
 
     def __init__(self, clock: SandboxClock, limits: RateLimits, counters: Counters) -> None:
@@ -212,6 +228,7 @@ class RateLimiter:
             self._app_minute: dict[str, deque[float]] = {}
             self._second: dict[str, deque[float]] = {}
             self._in_flight: Counter[str] = Counter()
+            self._last_admitted: dict[tuple[str, str], deque[float]] = {}
 
     @staticmethod
     def _prune(window: deque[float], now: float, length: float) -> None:
@@ -275,9 +292,25 @@ class RateLimiter:
             day.append(now)
             app_minute.append(now)
             second.append(now)
+            self._observe_spans(tenant, app, now)
             self._in_flight[slot] += 1
             self._counters.observe_concurrency(tenant, self._in_flight[slot])
             return Admission(True, found[0] if found else None)
+
+    def _observe_spans(self, tenant: str, app: str, now: float) -> None:
+        limits = self.limits
+        for problem, calls, window, key in (
+            ("second", limits.per_second, limits.second_seconds, f"{tenant}\x1f{app}"),
+            ("minute", limits.per_minute, limits.minute_seconds, tenant),
+        ):
+            if calls is None:
+                continue
+            last = self._last_admitted.get((problem, key))
+            if last is None or last.maxlen != calls:
+                last = self._last_admitted[(problem, key)] = deque(maxlen=calls)
+            if len(last) == calls:
+                self._counters.observe_span(tenant, problem, (now - last[0]) / window)
+            last.append(now)
 
     def release(self, tenant: str, app: str | None = None) -> None:
         """Pair of :meth:`admit`; ``app`` is needed when concurrency is counted per app."""
