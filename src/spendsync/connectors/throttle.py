@@ -113,7 +113,9 @@ class TenantThrottle:
     def _for(self, tenant: str) -> tuple[Limiter, threading.BoundedSemaphore]:
         with self._guard:
             if tenant not in self._limiters:
-                self._limiters[tenant] = Limiter(InMemoryBucket(self._rates()))
+                # No padding on pyrate-limiter's waits (50 ms by default): the margin a window
+                # needs is Limits.kept's, the same for this throttle and the shared one.
+                self._limiters[tenant] = Limiter(InMemoryBucket(self._rates()), buffer_ms=0)
                 self._in_flight[tenant] = threading.BoundedSemaphore(self.limits.concurrent)
             return self._limiters[tenant], self._in_flight[tenant]
 
