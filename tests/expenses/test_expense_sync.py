@@ -107,7 +107,9 @@ def test_a_rejected_item_fails_the_sync_but_not_the_others(api: TestClient, comp
     status = wait_for_sync(api, company, sync_id)
     assert status["syncStatusCode"] == 5130
     assert status["syncStatus"] == "PushError"
-    assert "Account code '999'" in status["errorMessage"]
+    assert status["errorMessage"] == (
+        f"1 of 2 transactions failed to write: {bad['id']}: Account code '999' is not valid."
+    )
     results = transactions(api, company, sync_id)
     assert results[good["id"]]["status"] == "Completed"
     assert results[bad["id"]]["status"] == "PushError"

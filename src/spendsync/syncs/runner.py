@@ -675,22 +675,43 @@ def fail_pending(factory: sessionmaker[Session], sync_ids: Sequence[str], messag
 # -- finishing --------------------------------------------------------------------------
 
 
-def _finish(session: Session, sync: Sync) -> list[str]:
-    rows = list(session.scalars(select(SyncTransaction).where(SyncTransaction.sync_id == sync.id)))
-    failed = [r for r in rows if r.status is not TransactionStatus.COMPLETED]
-    _fail_items(
-        [r for r in failed if r.status is TransactionStatus.PENDING],
-        TransactionStatus.PUSH_ERROR,
-        "The sync ended before this transaction was written.",
-    )
+def _finish(session: Session, sync: Sync, counts: Counter[TransactionStatus]) -> list[str]:
+    """End one sync from its items' counts by status (items still pending fail: the sync
+    ended before they were written)."""
+    pending = counts[TransactionStatus.PENDING]
+    if pending:
+        session.execute(
+            update(SyncTransaction)
+            .where(
+                SyncTransaction.sync_id == sync.id,
+                SyncTransaction.status == TransactionStatus.PENDING,
+            )
+            .values(
+                status=TransactionStatus.PUSH_ERROR,
+                message="The sync ended before this transaction was written.",
+                updated=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    total = sum(counts.values())
+    failed = total - counts[TransactionStatus.COMPLETED]
     if sync.status_code != SyncStatusCode.IN_PROGRESS:
         pass  # the claim already decided (no linked ledger, no connector) or access was lost
     elif failed:
-        message = f"{len(failed)} of {len(rows)} transactions failed to write: " + "; ".join(
-            f"{r.transaction_id}: {r.message}" for r in failed[:5]
+        first = session.execute(
+            select(SyncTransaction.transaction_id, SyncTransaction.message)
+            .where(
+                SyncTransaction.sync_id == sync.id,
+                SyncTransaction.status != TransactionStatus.COMPLETED,
+            )
+            .order_by(SyncTransaction.position)
+            .limit(5)
+        ).all()
+        message = f"{failed} of {total} transactions failed to write: " + "; ".join(
+            f"{transaction_id}: {why}" for transaction_id, why in first
         )
         _set_outcome(sync, SyncStatusCode.DATA_WRITE_ERROR, "PushError", message)
-    elif rows:
+    elif total:
         _set_outcome(sync, SyncStatusCode.SUCCESS_DATA_WRITTEN, "Complete", None)
     else:
         _set_outcome(sync, SyncStatusCode.SUCCESS_NO_DATA, "Complete", None)
@@ -708,7 +729,17 @@ def finish_syncs(factory: sessionmaker[Session], sync_ids: Sequence[str]) -> lis
                 .order_by(Sync.created, Sync.id)
             )
         )
-        deliveries = [delivery for sync in syncs for delivery in _finish(session, sync)]
+        # Each sync's items counted by status in one query, not loaded (a round ends many).
+        counts: defaultdict[str, Counter[TransactionStatus]] = defaultdict(Counter)
+        for sync_id, status, count in session.execute(
+            select(SyncTransaction.sync_id, SyncTransaction.status, func.count())
+            .where(SyncTransaction.sync_id.in_([sync.id for sync in syncs]))
+            .group_by(SyncTransaction.sync_id, SyncTransaction.status)
+        ):
+            counts[sync_id][TransactionStatus(status)] = count
+        deliveries = [
+            delivery for sync in syncs for delivery in _finish(session, sync, counts[sync.id])
+        ]
         session.commit()
     for sync in syncs:
         SYNCS_COMPLETED.labels(str(sync.status_code), sync.status).inc()
