@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render", action="store_true", help="only rewrite results.md/scale.png from results.json"
     )
+    parser.add_argument(
+        "--memory-transactions", type=int, default=None, help="part 4b's run (100,000)"
+    )
     parser.add_argument("--scale-budget", type=float, default=None, help="seconds for part 5")
     parser.add_argument("--platforms", default="all", help="parts 1-2: all, or some of xero,qbo")
     parser.add_argument(
@@ -114,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         sizes = dataclasses.replace(sizes, scale_clock=args.clock)
     if args.sizes:
         sizes = dataclasses.replace(sizes, throughput=[int(n) for n in args.sizes.split(",")])
+    if args.memory_transactions:
+        sizes = dataclasses.replace(sizes, memory_total=args.memory_transactions)
     if args.hand is not None:
         sizes = dataclasses.replace(sizes, hand=args.hand)
     chosen = [b.strip() for b in args.only.split(",") if b.strip()]

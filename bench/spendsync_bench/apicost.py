@@ -129,6 +129,9 @@ def _rss(process: Any) -> int:
         return 0
 
 
+MIB = 1024 * 1024
+
+
 def run_memory(total: int, companies: int, workdir: Path, log: Any = print) -> dict[str, Any]:
     """Push `total` transactions (batches of 50, spread over `companies`) through one API and
     one worker process on PostgreSQL, sampling both processes' RSS."""
@@ -197,9 +200,17 @@ def run_memory(total: int, companies: int, workdir: Path, log: Any = print) -> d
         wanted = total * fraction
         return next(s[column] for s in samples if s[0] >= wanted)
 
+    # RSS as the run went: at each tenth of it, and at the issue's 10,000 and 100,000.
+    marks = sorted({total * k // 10 for k in range(1, 11)} | {m for m in (10_000, 100_000)})
+    profile = [
+        (mark, at(mark / total, 1) / MIB, at(mark / total, 2) / MIB)
+        for mark in marks
+        if mark <= total
+    ]
     tenth_worker, end_worker = at(0.1, 2), samples[-1][2]
     tenth_api, end_api = at(0.1, 1), samples[-1][1]
-    mib = 1024 * 1024
+    mib = MIB
+    by_mark = {mark: worker for mark, _, worker in profile}
     result = {
         "transactions": total,
         "companies": companies,
@@ -212,6 +223,11 @@ def run_memory(total: int, companies: int, workdir: Path, log: Any = print) -> d
         "api_rss_at_end_mib": end_api / mib,
         "api_peak_mib": max(s[1] for s in samples) / mib,
         "api_growth": end_api / tenth_api - 1,
+        "profile": profile,  # (transactions completed, api MiB, worker MiB)
+        # The issue's target: from 10,000 to 100,000 transactions (None on shorter runs).
+        "worker_growth_10k_100k": by_mark[100_000] / by_mark[10_000] - 1
+        if 100_000 in by_mark and 10_000 in by_mark
+        else None,
         "samples": [(s[0], s[1] / mib, s[2] / mib) for s in samples],
     }
     log(

@@ -229,6 +229,12 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{mem[f'{who}_growth']:+.1%} |"
             )
         add("")
+        if mem.get("profile"):
+            add("| Transactions completed | API RSS | Worker RSS |")
+            add("|---|---|---|")
+            for done, api_mib, worker_mib in mem["profile"]:
+                add(f"| {_f(done)} | {api_mib:.0f} MiB | {worker_mib:.0f} MiB |")
+            add("")
         growth = mem["worker_growth"]
         targets.append(
             (
@@ -238,6 +244,15 @@ def markdown(results: dict[str, Any]) -> str:
                 "met" if abs(growth) <= 0.1 else "missed",
             )
         )
+        issue_growth = mem.get("worker_growth_10k_100k")
+        if issue_growth is not None and mem["transactions"] != 100_000:
+            targets.append(
+                (
+                    "Worker RSS flat (±10%) from 10,000 to 100,000 transactions",
+                    f"{issue_growth:+.1%}",
+                    "met" if abs(issue_growth) <= 0.1 else "missed",
+                )
+            )
 
     if results.get("scale"):
         add("## 5. Scale curve (PostgreSQL, Xero sandbox, 100 transactions per company)")
