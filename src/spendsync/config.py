@@ -132,6 +132,14 @@ class Settings(BaseSettings):
         description="How long a worker keeps a ledger's base currency, preferences, tracking "
         "options and account codes between batches (0: read them for every batch).",
     )
+    reference_cache_records: int = Field(
+        default=100_000,
+        ge=0,
+        description="How many reference-data records (accounts, tax rates, tracking "
+        "categories, contacts) an API process keeps decoded, over every connection, to check "
+        "requests without reading them (about 0.5 KB each; the least recently used "
+        "connection's go first; 0 reads them for every request).",
+    )
     platform_timeout_seconds: float = Field(
         default=60,
         gt=0,

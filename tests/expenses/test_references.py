@@ -247,3 +247,59 @@ def test_configuration_warns_when_the_ledger_drops_a_configured_record(
     assert shown["warnings"] == [
         {"itemId": "Supplier.Id", "message": "The supplier sup-1 was not found in the ledger."}
     ]
+
+
+def test_decoded_reference_data_is_bounded_by_records_not_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from types import SimpleNamespace
+
+    from cachetools import LRUCache
+
+    from spendsync.connectors.reference import LedgerContact, ReferenceDataType
+    from spendsync.expenses import references
+
+    reads: list[str] = []
+
+    def read(_session: Any, connection: Any) -> references.ReferenceData:
+        reads.append(connection.id)
+        contacts = {
+            f"c{n}": LedgerContact(
+                id=f"c{n}", name=f"Contact {n}", is_supplier=True, is_customer=False
+            )
+            for n in range(connection.contacts)
+        }
+        return references.ReferenceData(
+            read={ReferenceDataType.SUPPLIERS}, records={ReferenceDataType.SUPPLIERS: contacts}
+        )
+
+    monkeypatch.setattr(references, "_read", read)
+    monkeypatch.setattr(
+        references, "_decoded", LRUCache(maxsize=10, getsizeof=references._records_in)
+    )
+
+    def connection(name: str, contacts: int) -> Any:
+        return SimpleNamespace(
+            id=name, reference_version=1, contacts=contacts, connection_info=None
+        )
+
+    small, other, large, huge = (
+        connection("small", 3),
+        connection("other", 3),
+        connection("large", 5),
+        connection("huge", 20),
+    )
+    for each in (small, other, small, other):  # 4 + 4 records: both kept
+        references.load(None, each)  # type: ignore[arg-type]
+    assert reads == ["small", "other"]
+    references.load(None, large)  # type: ignore[arg-type]  # 6 more: the least recent goes
+    references.load(None, other)  # type: ignore[arg-type]
+    references.load(None, small)  # type: ignore[arg-type]
+    assert reads == ["small", "other", "large", "small"]
+    for _ in range(2):  # larger than the whole cache: read every time, nothing evicted
+        references.load(None, huge)  # type: ignore[arg-type]
+    references.load(None, small)  # type: ignore[arg-type]
+    assert reads == ["small", "other", "large", "small", "huge", "huge"]
+    small.reference_version = 2  # a pull or a record created through the API
+    references.load(None, small)  # type: ignore[arg-type]
+    assert reads[-1] == "small"

@@ -12,6 +12,7 @@ from typing import Any
 from cachetools import LRUCache
 from sqlalchemy.orm import Session
 
+from spendsync.config import get_settings
 from spendsync.configuration.models import CompanyConfiguration
 from spendsync.connections.models import Connection
 from spendsync.connectors.reference import (
@@ -43,8 +44,21 @@ class ReferenceData:
 
 # Decoded reference data by connection id, with the connection's reference_version it was
 # read at: checking a request against it costs no query while the version stays the same.
-_decoded: LRUCache[str, tuple[int, ReferenceData]] = LRUCache(maxsize=256)
+# Bounded by records, not connections: one ledger may hold ten thousand contacts, another ten.
+_decoded: LRUCache[str, tuple[int, ReferenceData]] | None = None
 _decoded_lock = threading.Lock()
+
+
+def _records_in(kept: tuple[int, ReferenceData]) -> int:
+    return 1 + sum(len(records) for records in kept[1].records.values())
+
+
+def _cache() -> LRUCache[str, tuple[int, ReferenceData]]:
+    """Called under _decoded_lock."""
+    global _decoded
+    if _decoded is None:
+        _decoded = LRUCache(maxsize=get_settings().reference_cache_records, getsizeof=_records_in)
+    return _decoded
 
 
 def _read(session: Session, connection: Connection) -> ReferenceData:
@@ -77,15 +91,18 @@ def load(session: Session, connection: Connection) -> ReferenceData:
     in a process; the records are shared, never changed)."""
     version = connection.reference_version
     with _decoded_lock:
-        kept = _decoded.get(connection.id)
+        kept = _cache().get(connection.id)
     if kept is not None and kept[0] == version:
         data = kept[1]
     else:
         # Read after the version: what is read is at least that new, and a change committed
         # meanwhile raises the version again, so the next request reads once more.
         data = _read(session, connection)
+        kept = (version, data)
         with _decoded_lock:
-            _decoded[connection.id] = (version, data)
+            cache = _cache()
+            if _records_in(kept) <= cache.maxsize:  # larger than the whole cache: not kept
+                cache[connection.id] = kept
     return replace(data, base_currency=(connection.connection_info or {}).get("baseCurrency"))
 
 
