@@ -82,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         "--scale-companies", default=None, help="override part 5's company counts, e.g. 1,10,100"
     )
     parser.add_argument(
+        "--scale-workers", default=None, help="override part 5's worker counts, e.g. 1,2"
+    )
+    parser.add_argument(
         "--clock", type=float, default=None, help="parts 1-2: sandbox clock scale (default 10)"
     )
     parser.add_argument(
@@ -113,6 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale_companies:
         counts = [int(c) for c in args.scale_companies.split(",")]
         sizes = dataclasses.replace(sizes, scale_companies=counts)
+    if args.scale_workers:
+        workers = [int(w) for w in args.scale_workers.split(",")]
+        sizes = dataclasses.replace(sizes, scale_workers=workers)
     if args.clock:
         sizes = dataclasses.replace(sizes, scale_clock=args.clock)
     if args.sizes:
