@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from spendsync.app import create_app
 from spendsync.config import Settings
 from spendsync.db.base import utcnow
 from spendsync.jobs.engine import JobQueue
-from spendsync.jobs.sweep import sweep_workflow
+from spendsync.jobs.sweep import find_unfinished_step, sweep_workflow
 from tests.conftest import auth
 from tests.expenses.test_expense_sync import base, payment, wait_for_sync
 from tests.fakes import RecordingLedger, link_company
@@ -63,3 +64,39 @@ def test_sweep_leaves_finished_work_alone(
     wait_for_sync(api, company, sync_id)
     DBOS.start_workflow(sweep_workflow, utcnow(), {"stale_after_seconds": 0}).get_result()
     assert len(ledger.pushes) == 1
+
+
+def test_the_sweep_hands_over_only_work_the_engine_does_not_have(
+    settings: Settings, engine: Engine, worker: JobQueue, new_key, ledger: RecordingLedger
+) -> None:
+    """A sync that is queued or running is not enqueued again. Enqueueing it would change
+    nothing, but each enqueue writes to the engine's tables: over a backlog of a thousand
+    queued syncs the sweep once took a third of a worker's time."""
+    ledger.hold = threading.Event()
+    with (
+        TestClient(create_app(settings, engine, worker), raise_server_exceptions=False) as api,
+        TestClient(
+            create_app(settings, engine, UnreachableQueue(settings)), raise_server_exceptions=False
+        ) as broken_api,
+    ):
+        company: dict[str, Any] = link_company(api, engine, auth(new_key().key))
+        running = api.post(
+            f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+        ).json()["syncId"]
+        assert ledger.held.wait(timeout=30)  # at the platform: started, unfinished
+        queued = api.post(
+            f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+        ).json()["syncId"]  # behind the running one: the company has one writer
+        lost = broken_api.post(
+            f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+        ).json()["syncId"]
+
+        syncs, pulls = find_unfinished_step(0.0)
+        assert {running, queued, lost} & {sync_id for sync_id, _ in syncs} == {lost}
+        assert pulls == []
+
+        ledger.hold.set()
+        DBOS.start_workflow(sweep_workflow, utcnow(), {"stale_after_seconds": 0}).get_result()
+        for sync_id in (running, queued, lost):
+            assert wait_for_sync(api, company, sync_id)["syncStatusCode"] == 2000
+        assert len(ledger.pushes) == 3
