@@ -40,6 +40,11 @@ from spendsync.db.engine import make_session_factory
 from tests.conftest import auth
 
 
+class WorkerDied(BaseException):
+    """Stands for the process being killed: nothing after the raise runs (not an Exception,
+    so no handler of the engine's takes it for a platform answer)."""
+
+
 @dataclass
 class RecordingLedger:
     """Writes into a list; refuses merchants named REJECT; can be made briefly unavailable."""
@@ -104,6 +109,14 @@ class RecordingLedger:
     in_flight: int = 0
     most_in_flight: int = 0
 
+    # Each call's items (transaction ids); a call repeating an earlier one's idempotency keys,
+    # in order, is a replay of its answer (as Xero's Idempotency-Key and QBO's batch requestid
+    # are per request) and writes nothing.
+    calls: list[list[str]] = field(default_factory=list)
+    answers: dict[tuple[str, ...], list[PushOutcome]] = field(default_factory=dict)
+    # The process "dies" (WorkerDied) once this call has been written, its answer unread.
+    dies_after_call: int | None = None
+
     def push(self, items: list[PushItem]) -> list[PushOutcome]:
         with self.lock:
             self.in_flight += 1
@@ -113,7 +126,19 @@ class RecordingLedger:
                 self.held.set()
                 self.hold.wait(timeout=30)
             time.sleep(self.push_seconds)
-            return self._write(items)
+            request = tuple(item.idempotency_key for item in items)
+            with self.lock:
+                self.calls.append([item.transaction_id for item in items])
+                number = len(self.calls)
+                replayed = self.answers.get(request)
+            if replayed is not None:
+                return replayed
+            outcomes = self._write(items)
+            with self.lock:
+                self.answers[request] = outcomes
+            if number == self.dies_after_call:
+                raise WorkerDied(f"the worker died with call {number} written")
+            return outcomes
         finally:
             with self.lock:
                 self.in_flight -= 1

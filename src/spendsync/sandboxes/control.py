@@ -137,6 +137,7 @@ class Counters:
             self.requests_total = 0
             self.requests_by_tenant: Counter[str] = Counter()
             self.requests_by_app: Counter[str] = Counter()
+            self.requests_by_method: Counter[str] = Counter()
             self.responses_by_status: Counter[int] = Counter()
             self.rate_limited_by_problem: Counter[str] = Counter()
             self.violations_by_tenant: Counter[str] = Counter()
@@ -145,9 +146,10 @@ class Counters:
             self.max_concurrency_by_tenant: dict[str, int] = {}
             self.closest_approach: dict[str, dict[str, float]] = {}
 
-    def count_request(self, tenant: str | None, app: str | None) -> None:
+    def count_request(self, method: str, tenant: str | None, app: str | None) -> None:
         with self._lock:
             self.requests_total += 1
+            self.requests_by_method[method] += 1
             if tenant:
                 self.requests_by_tenant[tenant] += 1
             if app:
@@ -188,6 +190,7 @@ class Counters:
                 "requestsTotal": self.requests_total,
                 "requestsByTenant": dict(self.requests_by_tenant),
                 "requestsByApp": dict(self.requests_by_app),
+                "requestsByMethod": dict(self.requests_by_method),
                 "responsesByStatus": {str(k): v for k, v in self.responses_by_status.items()},
                 "tooManyRequestsServed": self.responses_by_status.get(429, 0),
                 "rateLimitedByProblem": dict(self.rate_limited_by_problem),

@@ -110,6 +110,10 @@ class SyncTransaction(Base):
     message: Mapped[str | None] = mapped_column(Text, default=None)
     platform_record_type: Mapped[str | None] = mapped_column(String(64), default=None)
     platform_record_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    # The request this item went out in (set before the call leaves). A pending item that has
+    # one may have been written: it is sent again only with the same members, so that the
+    # platform's request-level idempotency key makes the call a replay.
+    request_id: Mapped[str | None] = mapped_column(String(36), default=None)
     updated: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -10,13 +10,19 @@ A sync's workflow drains its company's queue, not only its own sync: one writer 
                     concurrent-call limit in flight, taking in the syncs that arrive meanwhile
                     (a burst of syncs goes out in full batches); each batch is retried alone
                     while the platform is briefly away, then fails alone with its message
-    push_batch    → writes one batch through the connector, records each item's outcome
+    push_batch    → notes which request the batch's items go out in, writes it through the
+                    connector, records each item's outcome
     fail_pending  → what is still pending in the claimed syncs fails with a message
     finish_syncs  → each sync's code: 2000 when every item completed, 5130 when any failed
 
 The workflow of a sync that another workflow claimed finds nothing of its own to do and drains
 whatever arrived since. Each function commits its own small transactions, so progress survives
 a crash between steps; no database connection is held while a platform call is in flight.
+
+Platforms make a write safe to repeat per request (Xero's Idempotency-Key, QBO's batch
+requestid), and connectors derive that key from the request's items. So an item that went out
+in a request whose answer was never recorded (the worker died) goes again only in that same
+request, with the same members in the same order: a replay, never a second write.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from spendsync.connectors.base import (
 from spendsync.connectors.base import TransactionKind as ConnectorKind
 from spendsync.connectors.errors import AuthFailure, NotSupported, Transient
 from spendsync.connectors.registry import find_platform, open_ledger
-from spendsync.db.base import utcnow
+from spendsync.db.base import new_id, utcnow
 from spendsync.db.errors import database_unavailable
 from spendsync.expenses.translate import to_document
 from spendsync.observability.logs import log_context
@@ -314,11 +320,14 @@ def _prepare(session: Session, row_ids: Sequence[str]) -> _Prepared | str | None
     rows = list(
         session.scalars(
             select(SyncTransaction)
+            .join(Sync, Sync.id == SyncTransaction.sync_id)
             .where(
                 SyncTransaction.id.in_(row_ids),
                 SyncTransaction.status == TransactionStatus.PENDING,
             )
-            .order_by(SyncTransaction.position)
+            # The same members always in the same order: connectors derive a request's
+            # idempotency key from its items' keys, in order.
+            .order_by(Sync.created, Sync.id, SyncTransaction.position)
         )
     )
     if not rows:
@@ -362,6 +371,20 @@ def _prepare(session: Session, row_ids: Sequence[str]) -> _Prepared | str | None
         items=items,
         row_ids=[row.id for row in rows],
     )
+
+
+def _record_request(session: Session, row_ids: Sequence[str]) -> None:
+    """Note, before the call leaves, which request the batch's items go out in (committed):
+    if this process dies with the call in flight, whoever resumes sends them again together
+    (see push_claimed), never split or joined with others under a new key."""
+    result = session.execute(
+        update(SyncTransaction)
+        .where(SyncTransaction.id.in_(row_ids), SyncTransaction.request_id.is_(None))
+        .values(request_id=new_id())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount:  # type: ignore[attr-defined]
+        session.commit()
 
 
 def _record_outcomes(
@@ -444,6 +467,8 @@ def push_batch(
             session.commit()
             logger.warning("batch of %d not pushed: %s", len(rows), prepared)
             return
+        if prepared is not None:
+            _record_request(session, prepared.row_ids)
     if prepared is None:
         return
     key = prepared.connection.platform_key
@@ -574,13 +599,38 @@ class _Round:
         return [row.id for row in rows]
 
 
+def _unfinished_of(session: Session, runner_id: str, sync_ids: Sequence[str]) -> list[str]:
+    """`sync_ids`, then the other syncs `runner_id` claimed and has not finished: those a
+    round took in before its worker died (their items may be in a request with the claimed
+    syncs' items)."""
+    own = session.get(Sync, runner_id)
+    if own is None:
+        return list(sync_ids)
+    others = session.scalars(
+        select(Sync.id)
+        .where(
+            Sync.company_id == own.company_id,
+            Sync.runner_id == runner_id,
+            Sync.completed.is_(None),
+            Sync.id.not_in(sync_ids),
+        )
+        .order_by(Sync.created, Sync.id)
+    )
+    return [*sync_ids, *others]
+
+
 def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]) -> list[str]:
     """Write every pending item of the claimed syncs, in batches of the platform's size with up
     to its concurrent-call limit in flight, taking in the company's syncs that arrive while it
-    writes (up to a round's capacity). Returns the syncs written: the claimed ones, then those
-    taken in. Safe to run again: only pending items are sent."""
+    writes (up to a round's capacity). Returns the syncs written: the claimed ones (with any
+    others this runner claimed and did not finish), then those taken in.
+
+    Safe to run again: only pending items are sent, and those that went out in a request
+    before (the process died with it in flight) go again in that same request, so that its
+    idempotency key makes it a replay at the platform."""
     with log_context(sync_id=runner_id) as log_fields:
         with context.session_factory() as session:
+            sync_ids = _unfinished_of(session, runner_id, sync_ids)
             rows = _pending_in(session, sync_ids)
             if not rows:
                 return list(sync_ids)
@@ -588,6 +638,11 @@ def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]
             log_fields["company_id"] = company_id
             connection = _accounting_connection(session, company_id)
             row_ids = [row.id for row in rows]
+            sent_before: defaultdict[str, list[str]] = defaultdict(list)
+            for row in rows:
+                if row.request_id is not None:
+                    sent_before[row.request_id].append(row.id)
+            unsent = [row.id for row in rows if row.request_id is None]
         ledger: LinkedLedger | None = None
         if connection is not None and connection.status is ConnectionStatus.LINKED:
             # Without a connector, the batch meets NotSupported again and fails with its message.
@@ -611,9 +666,12 @@ def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]
         def send(batch: list[str]) -> None:
             _push_with_retries(context, batch, opened)
 
+        if sent_before:
+            logger.info("%d requests sent before are sent again as they were", len(sent_before))
         try:
             keep_calls_full(
-                row_ids,
+                unsent,
+                again=list(sent_before.values()),
                 size=ledger.max_batch_size,
                 in_flight=ledger.max_concurrent_pushes,
                 arrivals=lambda: under_way.take_arrivals(context),
@@ -627,6 +685,7 @@ def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]
 def keep_calls_full(
     row_ids: list[str],
     *,
+    again: Sequence[list[str]] = (),
     size: int,
     in_flight: int,
     arrivals: Callable[[], list[str]],
@@ -637,12 +696,18 @@ def keep_calls_full(
     ARRIVALS_POLL_SECONDS); a batch that is not full goes when nothing else of the round is in
     flight, or when no sync has arrived for ARRIVALS_QUIET_SECONDS, so that a burst of syncs
     is written in full batches (each call counts against the platform's limits, whatever its
-    size) and a lone sync is not held back."""
+    size) and a lone sync is not held back. The batches in `again` go first, each as it is."""
     size, in_flight = max(1, size), max(1, in_flight)
+    fixed = list(again)
     waiting = list(row_ids)
     running: set[Future[None]] = set()
     looked = found = time.monotonic()
     with ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="spendsync-push") as pool:
+
+        def go(batch: list[str]) -> None:
+            # Each batch runs in a copy of this context: its log lines keep the sync's fields.
+            running.add(pool.submit(contextvars.copy_context().run, send, batch))
+
         while True:
             now = time.monotonic()
             if len(waiting) < size and now - looked >= ARRIVALS_POLL_SECONDS:
@@ -651,12 +716,13 @@ def keep_calls_full(
                     waiting.extend(arrived)
                     found = now
             quiet = now - found >= ARRIVALS_QUIET_SECONDS
-            while waiting and len(running) < in_flight:
+            while fixed and len(running) < in_flight:
+                go(fixed.pop(0))
+            while waiting and len(running) < in_flight and not fixed:
                 if len(waiting) < size and running and not quiet:
                     break
                 batch, waiting = waiting[:size], waiting[size:]
-                # Each batch runs in a copy of this context: its log lines keep the sync's fields.
-                running.add(pool.submit(contextvars.copy_context().run, send, batch))
+                go(batch)
             if not running:
                 return
             done, running = wait(

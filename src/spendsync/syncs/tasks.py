@@ -5,8 +5,9 @@ company at a time): round after round it claims the company's queued syncs, writ
 finishes each. The workflow is checkpointed step by step: a worker that dies mid-round leaves
 the workflow PENDING, and whichever process recovers it resumes after the last completed step.
 A claim that ran but was not checkpointed takes the same syncs again (they are marked with this
-runner); a push step that ran but was not checkpointed sends only what is still pending, and the
-platform's idempotency key (derived from our stable ids) makes a repeated write a replay.
+runner); a push step that ran but was not checkpointed sends only what is still pending, what
+went out before in the very request it went out in, so that the platform's idempotency key
+(derived from our stable ids) makes a repeated write a replay.
 """
 
 from __future__ import annotations

@@ -166,10 +166,17 @@ def test_every_api_response_has_an_intuit_tid(us: Qbo) -> None:
     assert us("GET", "/account/999999").headers["intuit_tid"]
 
 
-def test_counters_count_requests_by_realm_and_app(client: TestClient, us: Qbo) -> None:
+def test_counters_count_requests_by_realm_app_and_method(client: TestClient, us: Qbo) -> None:
     us("GET", "/preferences")
     us("GET", "/account/999999")
+    us(
+        "POST",
+        "/query",
+        content="select * from Account",
+        headers={"Content-Type": "application/text"},
+    )
     counters = client.get("/_control/counters").json()
-    assert counters["requestsByTenant"] == {US_REALM_ID: 2}
-    assert counters["requestsByApp"] == {DEFAULT_APP.client_id: 2}
-    assert counters["responsesByStatus"] == {"200": 1, "400": 1}
+    assert counters["requestsByTenant"] == {US_REALM_ID: 3}
+    assert counters["requestsByApp"] == {DEFAULT_APP.client_id: 3}
+    assert counters["requestsByMethod"] == {"GET": 2, "POST": 1}
+    assert counters["responsesByStatus"] == {"200": 2, "400": 1}

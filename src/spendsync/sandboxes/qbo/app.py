@@ -273,7 +273,7 @@ def _install_gate(app: FastAPI, sandbox: QboSandbox) -> None:
         if not path.startswith(f"{API}/"):
             if path.startswith("/_control") or path in ("/docs", "/openapi.json"):
                 return await call_next(request)
-            plane.counters.count_request(None, None)
+            plane.counters.count_request(request.method, None, None)
             response = await plane.serve(
                 request, call_next, plane.faults.draw(request.method, path, None), render
             )
@@ -292,9 +292,9 @@ def _install_gate(app: FastAPI, sandbox: QboSandbox) -> None:
         try:
             access = sandbox.identity.authenticate(request.headers.get("authorization"))
         except Unauthenticated as error:
-            plane.counters.count_request(realm_id or None, None)
+            plane.counters.count_request(request.method, realm_id or None, None)
             return _fault(sandbox, errors.authentication(error.detail))
-        plane.counters.count_request(realm_id or None, access.client_id)
+        plane.counters.count_request(request.method, realm_id or None, access.client_id)
         fault = plane.faults.draw(request.method, request.scope["path"], realm_id or None)
         if fault is not None and fault.kind == "expired_token":
             plane.counters.count_fault(fault.kind)

@@ -343,7 +343,7 @@ def _install_gate(app: FastAPI, sandbox: XeroSandbox) -> None:
             return await call_next(request)
         is_api = path.startswith(API)
         if not is_api:
-            plane.counters.count_request(None, None)
+            plane.counters.count_request(request.method, None, None)
             fault = plane.faults.draw(request.method, path, None)
             response = await _serve(request, call_next, fault)
             plane.counters.count_response(response.status_code)
@@ -353,10 +353,10 @@ def _install_gate(app: FastAPI, sandbox: XeroSandbox) -> None:
         try:
             access = sandbox.identity.authenticate(request.headers.get("authorization"))
         except Unauthenticated as error:
-            plane.counters.count_request(tenant_header or None, None)
+            plane.counters.count_request(request.method, tenant_header or None, None)
             plane.counters.count_response(401)
             return unauthorized(error.detail)
-        plane.counters.count_request(tenant_header or None, access.client_id)
+        plane.counters.count_request(request.method, tenant_header or None, access.client_id)
         fault = plane.faults.draw(request.method, path, tenant_header or None)
         if fault is not None and fault.kind == "expired_token":
             plane.counters.count_fault(fault.kind)
