@@ -182,4 +182,4 @@ def auth(key: str) -> dict[str, str]:
 
 
 # Fixtures shared by the engine tests (imported here so that pytest registers them).
-from tests.fakes import company, ledger, stocked  # noqa: E402, F401
+from tests.fakes import company, ledger, receiver, stocked  # noqa: E402, F401

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -105,6 +106,8 @@ class RecordingLedger:
     # running at once, and `most_in_flight` the most seen.
     hold: threading.Event | None = None
     held: threading.Event = field(default_factory=threading.Event)
+    # When set, only the pushes holding an item of this merchant wait for `hold`.
+    hold_merchant: str | None = None
     push_seconds: float = 0.0
     in_flight: int = 0
     most_in_flight: int = 0
@@ -122,7 +125,13 @@ class RecordingLedger:
             self.in_flight += 1
             self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            if self.hold is not None:
+            if self.hold is not None and (
+                self.hold_merchant is None
+                or any(
+                    getattr(item.document, "merchant_name", None) == self.hold_merchant
+                    for item in items
+                )
+            ):
                 self.held.set()
                 self.hold.wait(timeout=30)
             time.sleep(self.push_seconds)
@@ -279,3 +288,44 @@ def stocked(ledger: RecordingLedger) -> RecordingLedger:
         ReferenceDataType.CUSTOMERS: CUSTOMERS,
     }
     return ledger
+
+
+class Receiver:
+    """An HTTP endpoint on loopback that records requests and fails the first `failures`."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.failures = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = 500 if receiver.failures > 0 else 204
+                receiver.failures -= 1
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def wait_for(self, count: int, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.requests) < count:
+            assert time.monotonic() < deadline, self.requests
+            time.sleep(0.05)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.thread.start()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -16,47 +14,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import auth
 from tests.expenses.test_expense_sync import base, payment, wait_for_sync
-
-
-class Receiver:
-    """An HTTP endpoint on loopback that records requests and fails the first `failures`."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.failures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = 500 if receiver.failures > 0 else 204
-                receiver.failures -= 1
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def wait_for(self, count: int, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while len(self.requests) < count:
-            assert time.monotonic() < deadline, self.requests
-            time.sleep(0.05)
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+from tests.fakes import Receiver, RecordingLedger
 
 
 def deliveries(api: TestClient, headers: dict[str, str], **params: Any) -> list[dict]:
@@ -139,6 +97,38 @@ def test_unsuccessful_event_carries_failures_and_is_retried(
     assert delivered["attempts"] == 3
     logged = deliveries(api, company["headers"], query="eventType=expenses.sync.unsuccessful")
     assert [d["id"] for d in logged] == [delivered["id"]]
+
+
+def test_a_sync_finishes_and_is_announced_when_its_own_items_are_written(
+    api: TestClient, company, receiver: Receiver, ledger: RecordingLedger
+) -> None:
+    """Two syncs written in one round: the one whose item is written first is Completed, and
+    its webhook sent, while the other's call is still at the platform."""
+    api.post("/webhooks/endpoints", json={"url": receiver.url}, headers=company["headers"])
+    ledger.max_batch_size, ledger.max_concurrent_pushes = 1, 2
+    ledger.hold, ledger.hold_merchant = threading.Event(), "Slow Ltd"
+    slow = api.post(
+        f"{base(company)}/expense-transactions",
+        json=[payment(merchantName="Slow Ltd")],
+        headers=company["headers"],
+    ).json()["syncId"]
+    assert ledger.held.wait(timeout=30)
+    quick = api.post(
+        f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
+    ).json()["syncId"]
+    try:
+        # Written beside the held call, by the same writer (its round took the sync in).
+        assert wait_for_sync(api, company, quick, timeout=15)["syncStatusCode"] == 2000
+        receiver.wait_for(1)
+        status = api.get(f"{base(company)}/syncs/{slow}/status", headers=company["headers"]).json()
+        assert status["syncStatusCode"] in (1000, 1010), status  # still at the platform
+    finally:
+        ledger.hold.set()
+    assert wait_for_sync(api, company, slow)["syncStatusCode"] == 2000
+    receiver.wait_for(2)
+    time.sleep(0.3)  # a second delivery of either event would arrive by now
+    events = [json.loads(body)["payload"]["syncId"] for _, body in receiver.requests]
+    assert events == [quick, slow]
 
 
 def test_a_delivery_that_never_succeeds_is_marked_failed(

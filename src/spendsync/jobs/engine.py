@@ -27,7 +27,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import ParamSpec, TypeVar
@@ -56,10 +56,16 @@ WEBHOOK_QUEUE = "spendsync-webhooks"
 WEBHOOK_WORKFLOW = "spendsync.deliver_webhook"
 
 
+def delivery_workflow_id(delivery_id: str) -> str:
+    """A webhook delivery's workflow id: enqueueing one twice attaches to the first."""
+    return f"webhook-{delivery_id}"
+
+
 # What workflow steps need from the process that runs them.
 WorkerContext = LedgerContext
 
 _context: WorkerContext | None = None
+_jobs: JobQueue | None = None
 _lock = threading.Lock()
 
 
@@ -67,6 +73,23 @@ def worker_context() -> WorkerContext:
     if _context is None:
         raise RuntimeError("the job worker is not running in this process")
     return _context
+
+
+def start_deliveries(delivery_ids: Sequence[str]) -> None:
+    """Start webhook deliveries from any thread of a worker, inside a step too (where DBOS
+    itself cannot enqueue): through the worker's DBOS client. One that fails to start is left
+    to the sweep, which starts every pending delivery the engine has no workflow for."""
+    if not delivery_ids:
+        return
+    jobs = _jobs
+    try:
+        if jobs is None:
+            raise RuntimeError("the job worker is not running in this process")
+        schedule = list(worker_context().settings.webhook_retry_schedule_seconds)
+        for delivery_id in delivery_ids:
+            jobs.enqueue_delivery(delivery_id, schedule)
+    except Exception:
+        logger.exception("webhook deliveries not started; the sweep will start them")
 
 
 def database_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -176,9 +199,10 @@ def launch_worker(settings: Settings, session_factory: sessionmaker[Session]) ->
     from spendsync.syncs import tasks as sync_tasks  # noqa: F401
     from spendsync.webhooks import tasks as webhook_tasks  # noqa: F401
 
-    global _heartbeat
+    global _heartbeat, _jobs
     with _lock:
         executor = executor_id(settings)
+        _jobs = JobQueue(settings)
         _context = LedgerContext(
             settings=settings,
             session_factory=session_factory,
@@ -265,7 +289,7 @@ def shutdown_worker(wait_seconds: float | None = None) -> None:
     `wait_seconds`, default `worker_stop_seconds`), then record the stop. The heartbeat lasts
     until then, so the call slots of batches still in flight stay held; a round still running
     after the wait is resumed by another worker from its last checkpoint."""
-    global _context, _heartbeat
+    global _context, _heartbeat, _jobs
     with _lock:
         if _context is not None:
             _context.stopping.set()
@@ -279,6 +303,9 @@ def shutdown_worker(wait_seconds: float | None = None) -> None:
         if _heartbeat is not None:
             _heartbeat.stop()
             _heartbeat = None
+        if _jobs is not None:
+            _jobs.close()
+            _jobs = None
         _context = None
 
 
@@ -328,6 +355,15 @@ class JobQueue:
             "app_version": "1",
         }
         self._dbos_client().enqueue(options, pull_id)
+
+    def enqueue_delivery(self, delivery_id: str, schedule: list[float]) -> None:
+        options: EnqueueOptions = {
+            "queue_name": WEBHOOK_QUEUE,
+            "workflow_name": WEBHOOK_WORKFLOW,
+            "workflow_id": delivery_workflow_id(delivery_id),
+            "app_version": "1",
+        }
+        self._dbos_client().enqueue(options, delivery_id, schedule)
 
     def close(self) -> None:
         with self._lock:

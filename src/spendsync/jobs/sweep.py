@@ -4,9 +4,11 @@ A sync or pull is enqueued right after the commit that accepted it. If that hand
 (the engine's database briefly unreachable, the process killed between commit and enqueue),
 the row is still there, unfinished. Every `SWEEP_SCHEDULE`, one worker enqueues every such row
 older than `STALE_AFTER` that the engine has no workflow for (the workflow id is the row id).
-Rows already queued or running are left alone, and not enqueued again: enqueueing them would
-change nothing, but each enqueue is a write to the engine's tables, so a sweep over a backlog of
-a thousand queued syncs once cost a third of a worker's time (bench part 5, 1,000 companies).
+Webhook deliveries still pending that the engine has no workflow for (a worker died between
+finishing a sync and starting its deliveries) are started the same way. Rows already queued
+or running are left alone, and not enqueued again: enqueueing them would change nothing, but
+each enqueue is a write to the engine's tables, so a sweep over a backlog of a thousand queued
+syncs once cost a third of a worker's time (bench part 5, 1,000 companies).
 """
 
 from __future__ import annotations
@@ -21,10 +23,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from spendsync.db.base import utcnow
 from spendsync.idempotency.store import purge_expired
-from spendsync.jobs.engine import PULL_QUEUE, SYNC_QUEUE, own_executor_id, worker_context
+from spendsync.jobs.engine import (
+    PULL_QUEUE,
+    SYNC_QUEUE,
+    delivery_workflow_id,
+    own_executor_id,
+    worker_context,
+)
 from spendsync.jobs.models import WorkerHeartbeat
 from spendsync.reference.models import PullOperation
 from spendsync.syncs.models import Sync
+from spendsync.webhooks.models import DeliveryStatus, WebhookDelivery
 
 logger = logging.getLogger("spendsync.jobs")
 
@@ -54,17 +63,47 @@ def unfinished(
     return [(r[0], r[1]) for r in syncs], [(r[0], r[1]) for r in pulls]
 
 
-def unknown_to_engine(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The rows (id, company id) whose workflow (id = row id) the job engine does not have."""
-    if not rows:
-        return []
-    known = {
+def _known_to_engine(workflow_ids: list[str]) -> set[str]:
+    if not workflow_ids:
+        return set()
+    return {
         status.workflow_id
         for status in DBOS.list_workflows(
-            workflow_ids=[row_id for row_id, _ in rows], load_input=False, load_output=False
+            workflow_ids=workflow_ids, load_input=False, load_output=False
         )
     }
+
+
+def unknown_to_engine(rows: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The rows (id, company id) whose workflow (id = row id) the job engine does not have."""
+    known = _known_to_engine([row_id for row_id, _ in rows])
     return [row for row in rows if row[0] not in known]
+
+
+def undelivered(factory: sessionmaker[Session], older_than: timedelta = STALE_AFTER) -> list[str]:
+    """Pending webhook deliveries older than `older_than`, oldest first."""
+    cutoff = utcnow() - older_than
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(WebhookDelivery.id)
+                .where(
+                    WebhookDelivery.status == DeliveryStatus.PENDING,
+                    WebhookDelivery.created < cutoff,
+                )
+                .order_by(WebhookDelivery.created)
+                .limit(MAX_PER_SWEEP)
+            )
+        )
+
+
+@DBOS.step(name="spendsync.find_undelivered")
+def find_undelivered_step(stale_after_seconds: float) -> list[str]:
+    """Pending deliveries older than `stale_after_seconds` whose workflow never started (a
+    worker died between finishing a sync and starting its webhooks)."""
+    found = undelivered(worker_context().session_factory, timedelta(seconds=stale_after_seconds))
+    known = _known_to_engine([delivery_workflow_id(d) for d in found])
+    return [d for d in found if delivery_workflow_id(d) not in known]
 
 
 @DBOS.step(name="spendsync.find_unfinished")
@@ -121,6 +160,7 @@ def purge_idempotency_step() -> int:
 def sweep_workflow(_scheduled: datetime, context: Any) -> None:
     from spendsync.reference.tasks import run_pull_workflow
     from spendsync.syncs.tasks import run_sync_workflow
+    from spendsync.webhooks.tasks import enqueue_delivery
 
     recover_dead_workers_step()  # a killed worker's syncs resume on this one or another
     purge_idempotency_step()  # keys past their retention are forgotten
@@ -136,6 +176,8 @@ def sweep_workflow(_scheduled: datetime, context: Any) -> None:
     for pull_id, company_id in pulls:
         with SetWorkflowID(pull_id), SetEnqueueOptions(queue_partition_key=company_id):
             pull_queue.enqueue(run_pull_workflow, pull_id)
+    for delivery_id in find_undelivered_step(float(stale_after)):
+        enqueue_delivery(delivery_id)
 
 
 def install_sweep() -> None:

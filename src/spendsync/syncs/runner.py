@@ -11,9 +11,11 @@ A sync's workflow drains its company's queue, not only its own sync: one writer 
                     (a burst of syncs goes out in full batches); each batch is retried alone
                     while the platform is briefly away, then fails alone with its message
     push_batch    → notes which request the batch's items go out in, writes it through the
-                    connector, records each item's outcome
+                    connector, records each item's outcome, and finishes the syncs it wrote
+                    the last items of (their status need not wait for the round's end)
     fail_pending  → what is still pending in the claimed syncs fails with a message
-    finish_syncs  → each sync's code: 2000 when every item completed, 5130 when any failed
+    finish_syncs  → each sync still open gets its code: 2000 when every item completed, 5130
+                    when any failed
 
 The workflow of a sync that another workflow claimed finds nothing of its own to do and drains
 whatever arrived since. Each function commits its own small transactions, so progress survives
@@ -451,13 +453,22 @@ def _record_outcomes(
     return rows
 
 
+# Starts the webhook deliveries of syncs a batch finished (see jobs.engine.start_deliveries).
+Deliver = Callable[[Sequence[str]], None]
+
+
 def push_batch(
-    context: LedgerContext, row_ids: Sequence[str], ledger: LinkedLedger | None = None
+    context: LedgerContext,
+    row_ids: Sequence[str],
+    ledger: LinkedLedger | None = None,
+    deliver: Deliver | None = None,
 ) -> None:
     """Write one batch (pending items of one company, from one sync or several) and record
     each item's outcome, through `ledger` (the round's, shared by its batches) or one opened
-    for it. Raises Transient when the platform is away for now (nothing recorded: the batch
-    can be sent again, and its idempotency keys make that a replay)."""
+    for it. A sync whose last pending items these were is finished with them, in the same
+    commit, and its webhook deliveries are handed to `deliver` (without `deliver`, the round's
+    end finishes it). Raises Transient when the platform is away for now (nothing recorded:
+    the batch can be sent again, and its idempotency keys make that a replay)."""
     factory = context.session_factory
     with factory() as session:
         prepared = _prepare(session, row_ids)
@@ -496,10 +507,19 @@ def push_batch(
     except NotSupported as exc:
         fail_rows(factory, prepared.row_ids, str(exc))
         return
+    finished: list[Sync] = []
+    deliveries: list[str] = []
     with factory() as session:
         rows = _record_outcomes(session, prepared, outcomes)
+        if deliver is not None:
+            session.flush()
+            touched = {row.sync_id for row in rows}
+            finished, deliveries = _finish_open(session, touched, written_only=True)
         session.commit()
     _count_pushed(key, rows)
+    _log_finished(finished)
+    if deliveries and deliver is not None:
+        deliver(deliveries)
     logger.info(
         "batch pushed to %s: %d completed, %d refused",
         key,
@@ -534,7 +554,10 @@ def fail_rows(factory: sessionmaker[Session], row_ids: Sequence[str], message: s
 
 
 def _push_with_retries(
-    context: LedgerContext, row_ids: list[str], ledger: LinkedLedger | None
+    context: LedgerContext,
+    row_ids: list[str],
+    ledger: LinkedLedger | None,
+    deliver: Deliver | None = None,
 ) -> None:
     """One batch, tried again while the platform (or our database) is away for now; then its
     items fail with the last answer, and the other batches go on."""
@@ -545,7 +568,7 @@ def _push_with_retries(
         reraise=True,
     )
     try:
-        retrying(push_batch, context, row_ids, ledger)
+        retrying(push_batch, context, row_ids, ledger, deliver)
     except Exception as exc:
         if is_transient(exc):
             message = f"The platform did not accept the push: {exc}"
@@ -619,11 +642,17 @@ def _unfinished_of(session: Session, runner_id: str, sync_ids: Sequence[str]) ->
     return [*sync_ids, *others]
 
 
-def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]) -> list[str]:
+def push_claimed(
+    context: LedgerContext,
+    runner_id: str,
+    sync_ids: Sequence[str],
+    deliver: Deliver | None = None,
+) -> list[str]:
     """Write every pending item of the claimed syncs, in batches of the platform's size with up
     to its concurrent-call limit in flight, taking in the company's syncs that arrive while it
     writes (up to a round's capacity). Returns the syncs written: the claimed ones (with any
-    others this runner claimed and did not finish), then those taken in.
+    others this runner claimed and did not finish), then those taken in. With `deliver`, each
+    sync is finished as soon as its last item is recorded (see push_batch).
 
     Safe to run again: only pending items are sent, and those that went out in a request
     before (the process died with it in flight) go again in that same request, so that its
@@ -664,7 +693,7 @@ def push_claimed(context: LedgerContext, runner_id: str, sync_ids: Sequence[str]
         opened = ledger
 
         def send(batch: list[str]) -> None:
-            _push_with_retries(context, batch, opened)
+            _push_with_retries(context, batch, opened, deliver)
 
         if sent_before:
             logger.info("%d requests sent before are sent again as they were", len(sent_before))
@@ -785,30 +814,48 @@ def _finish(session: Session, sync: Sync, counts: Counter[TransactionStatus]) ->
     return record_sync_event(session, sync)
 
 
-def finish_syncs(factory: sessionmaker[Session], sync_ids: Sequence[str]) -> list[str]:
-    """End the syncs and record their webhook events; returns the deliveries to make."""
-    with factory() as session:
-        syncs = list(
-            session.scalars(
-                select(Sync)
-                .where(Sync.id.in_(sync_ids), Sync.completed.is_(None))
-                .order_by(Sync.created, Sync.id)
-            )
+def _finish_open(
+    session: Session, sync_ids: Collection[str], *, written_only: bool
+) -> tuple[list[Sync], list[str]]:
+    """End those of the syncs still open (with `written_only`, only those with no item
+    pending) and record their webhook events, in `session` (the caller commits); the syncs
+    ended and the deliveries to make."""
+    syncs = list(
+        session.scalars(
+            select(Sync)
+            .where(Sync.id.in_(sync_ids), Sync.completed.is_(None))
+            .order_by(Sync.created, Sync.id)
         )
-        # Each sync's items counted by status in one query, not loaded (a round ends many).
-        counts: defaultdict[str, Counter[TransactionStatus]] = defaultdict(Counter)
-        for sync_id, status, count in session.execute(
-            select(SyncTransaction.sync_id, SyncTransaction.status, func.count())
-            .where(SyncTransaction.sync_id.in_([sync.id for sync in syncs]))
-            .group_by(SyncTransaction.sync_id, SyncTransaction.status)
-        ):
-            counts[sync_id][TransactionStatus(status)] = count
-        deliveries = [
-            delivery for sync in syncs for delivery in _finish(session, sync, counts[sync.id])
-        ]
-        session.commit()
+    )
+    # Each sync's items counted by status in one query, not loaded (a round ends many).
+    counts: defaultdict[str, Counter[TransactionStatus]] = defaultdict(Counter)
+    for sync_id, status, count in session.execute(
+        select(SyncTransaction.sync_id, SyncTransaction.status, func.count())
+        .where(SyncTransaction.sync_id.in_([sync.id for sync in syncs]))
+        .group_by(SyncTransaction.sync_id, SyncTransaction.status)
+    ):
+        counts[sync_id][TransactionStatus(status)] = count
+    if written_only:
+        syncs = [sync for sync in syncs if not counts[sync.id][TransactionStatus.PENDING]]
+    deliveries = [
+        delivery for sync in syncs for delivery in _finish(session, sync, counts[sync.id])
+    ]
+    return syncs, deliveries
+
+
+def _log_finished(syncs: Sequence[Sync]) -> None:
+    """Count and log syncs once their finish is committed."""
     for sync in syncs:
         SYNCS_COMPLETED.labels(str(sync.status_code), sync.status).inc()
         with log_context(sync_id=sync.id, company_id=sync.company_id):
             logger.info("sync finished: %s %s", sync.status_code, sync.status)
+
+
+def finish_syncs(factory: sessionmaker[Session], sync_ids: Sequence[str]) -> list[str]:
+    """End the syncs not ended yet (items still pending fail) and record their webhook
+    events; returns the deliveries to make."""
+    with factory() as session:
+        syncs, deliveries = _finish_open(session, sync_ids, written_only=False)
+        session.commit()
+    _log_finished(syncs)
     return deliveries

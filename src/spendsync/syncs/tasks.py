@@ -2,12 +2,14 @@
 
 A sync's workflow is its company's writer while it runs (the queue runs one workflow per
 company at a time): round after round it claims the company's queued syncs, writes them, and
-finishes each. The workflow is checkpointed step by step: a worker that dies mid-round leaves
-the workflow PENDING, and whichever process recovers it resumes after the last completed step.
-A claim that ran but was not checkpointed takes the same syncs again (they are marked with this
-runner); a push step that ran but was not checkpointed sends only what is still pending, what
-went out before in the very request it went out in, so that the platform's idempotency key
-(derived from our stable ids) makes a repeated write a replay.
+finishes each: as soon as its last item is recorded (its webhooks start then, through the
+worker's job-engine client, since a step cannot enqueue), or at the round's end. The workflow
+is checkpointed step by step: a worker that dies mid-round leaves the workflow PENDING, and
+whichever process recovers it resumes after the last completed step. A claim that ran but was
+not checkpointed takes the same syncs again (they are marked with this runner); a push step
+that ran but was not checkpointed sends only what is still pending, what went out before in
+the very request it went out in, so that the platform's idempotency key (derived from our
+stable ids) makes a repeated write a replay.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dbos import DBOS
 from spendsync.jobs.engine import (
     SYNC_WORKFLOW,
     database_step,
+    start_deliveries,
     worker_context,
     worker_stopping,
     writing_round,
@@ -38,7 +41,7 @@ def claim_syncs_step(sync_id: str) -> list[str]:
 
 @database_step("spendsync.push_claimed")
 def push_claimed_step(sync_id: str, claimed: list[str]) -> list[str]:
-    return runner.push_claimed(worker_context(), sync_id, claimed)
+    return runner.push_claimed(worker_context(), sync_id, claimed, start_deliveries)
 
 
 @database_step("spendsync.fail_pending")

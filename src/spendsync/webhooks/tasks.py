@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from dbos import DBOS, SetWorkflowID
 
-from spendsync.jobs.engine import WEBHOOK_QUEUE, WEBHOOK_WORKFLOW, worker_context
+from spendsync.jobs.engine import (
+    WEBHOOK_QUEUE,
+    WEBHOOK_WORKFLOW,
+    delivery_workflow_id,
+    worker_context,
+)
 from spendsync.secretbox import secret_box
 from spendsync.webhooks import service
 
@@ -45,7 +50,7 @@ def enqueue_delivery(delivery_id: str) -> None:
     """From inside a workflow: start the delivery as its own workflow on the webhook queue."""
     queue = DBOS.retrieve_queue(WEBHOOK_QUEUE)
     assert queue is not None
-    with SetWorkflowID(f"webhook-{delivery_id}"):
+    with SetWorkflowID(delivery_workflow_id(delivery_id)):
         queue.enqueue(
             deliver_webhook_workflow,
             delivery_id,
