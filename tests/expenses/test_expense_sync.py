@@ -332,16 +332,29 @@ def test_a_connector_defect_fails_the_batch_instead_of_hanging(
     assert transaction["message"] == "Internal error while pushing: ValueError"
 
 
+def _wait_until_taken_in(engine: Engine, sync_ids: list[str], runner: str) -> None:
+    deadline = time.monotonic() + 30
+    with engine.connect() as conn:
+        while set(conn.scalars(select(Sync.runner_id).where(Sync.id.in_(sync_ids))).all()) != {
+            runner
+        }:
+            assert time.monotonic() < deadline, "the round never took the syncs in"
+            conn.rollback()
+            time.sleep(0.02)
+
+
 def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
     api: TestClient, company, ledger: RecordingLedger, engine: Engine
 ) -> None:
-    ledger.max_batch_size, ledger.max_concurrent_pushes = 2, 3
+    ledger.max_batch_size, ledger.max_concurrent_pushes = 4, 3
     ledger.hold = threading.Event()
     first = api.post(
         f"{base(company)}/expense-transactions", json=[payment()], headers=company["headers"]
     ).json()["syncId"]
     assert ledger.held.wait(timeout=30)  # the first sync is at the platform; the rest queue
-    queued = [[payment() for _ in range(3)] for _ in range(4)]
+    # Eight items: the two calls left fit them all, so the round takes every one of them in
+    # while the first call is held (it looks for arrivals while a batch waits to fill).
+    queued = [[payment() for _ in range(2)] for _ in range(4)]
     queued[2][1]["merchantName"] = "REJECT"
     sync_ids = [
         api.post(
@@ -349,6 +362,8 @@ def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
         ).json()["syncId"]
         for items in queued
     ]
+    # Taken into the first sync's round while its call is still at the platform.
+    _wait_until_taken_in(engine, sync_ids, first)
     ledger.push_seconds = 0.2
     ledger.hold.set()
 
@@ -359,11 +374,11 @@ def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
     for sync_id, items in zip(sync_ids, queued, strict=True):
         statuses = {k: v["status"] for k, v in transactions(api, company, sync_id).items()}
         assert set(statuses) == {item["id"] for item in items}
-    # Twelve queued items in batches of two: the platform's limit of three in flight was
-    # reached, never passed.
+    # Eight queued items in batches of four beside the first call: the platform's limit of
+    # three in flight was reached, never passed.
     assert ledger.most_in_flight == 3
     # The syncs that arrived while the first was at the platform joined its round: one writer,
-    # and they started before the first one's call came back.
+    # and they started before the first one's call came back (which finished it).
     with engine.connect() as conn:
         rows = {
             row.id: row

@@ -517,15 +517,15 @@ def push_batch(
             finished, deliveries = _finish_open(session, touched, written_only=True)
         session.commit()
     _count_pushed(key, rows)
-    _log_finished(finished)
-    if deliveries and deliver is not None:
-        deliver(deliveries)
     logger.info(
         "batch pushed to %s: %d completed, %d refused",
         key,
         sum(row.status is TransactionStatus.COMPLETED for row in rows),
         sum(row.status is not TransactionStatus.COMPLETED for row in rows),
     )
+    _log_finished(finished)
+    if deliveries and deliver is not None:
+        deliver(deliveries)
 
 
 def _pending_by_id(session: Session, row_ids: Sequence[str]) -> list[SyncTransaction]:
