@@ -56,6 +56,10 @@ class RecordingLedger:
     max_batch_size: int = 3
     max_concurrent_pushes: int = 1
 
+    @property
+    def round_calls(self) -> int:
+        return 4 * self.max_concurrent_pushes
+
     def opener(self, _connection: Connection, _context: object) -> RecordingLedger:
         return self
 

@@ -162,3 +162,21 @@ def test_a_dead_workers_slots_are_free_without_waiting_for_their_leases(
         begun = time.monotonic()
         with survivor.slot(tenant, timeout=5):
             assert time.monotonic() - begun < 1.0
+
+
+def test_a_round_is_a_third_of_a_minutes_calls_at_the_platforms_pace() -> None:
+    xero = Limits(calls=60, period_seconds=60, calls_per_day=5000, concurrent=5)
+    qbo = Limits(
+        calls=500, period_seconds=60, calls_per_day=None, concurrent=10, calls_per_second=10
+    )
+    assert xero.round_calls() == 20
+    assert qbo.round_calls() == 160  # 166 by the minute's budget, 16 per call in flight at most
+    # A scaled clock (a minute of one second) sizes rounds the same.
+    assert Limits(calls=60, period_seconds=1, calls_per_day=5000, concurrent=5).round_calls() == 20
+    # The per-second budget binds where it is the tighter one; a round never has fewer calls
+    # than may be in flight.
+    tight = Limits(
+        calls=600, period_seconds=60, calls_per_day=None, concurrent=4, calls_per_second=1
+    )
+    assert tight.round_calls() == 20
+    assert Limits(calls=3, period_seconds=60, calls_per_day=None, concurrent=5).round_calls() == 5

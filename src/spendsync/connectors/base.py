@@ -149,6 +149,12 @@ class LinkedLedger(Protocol):
     # (its throttle still holds every call to it), 1 where writes must be serial.
     max_concurrent_pushes: int
 
+    @property
+    def round_calls(self) -> int:
+        """Calls one round of a company's writes makes at most (see
+        syncs.runner.round_capacity): sized to the platform's rate limits where it has them."""
+        ...
+
     def close(self) -> None:
         """Release what the connector holds (HTTP connections); callers always close."""
         ...

@@ -55,6 +55,10 @@ if TYPE_CHECKING:
     from spendsync.connectors.base import LedgerContext
 
 
+# A round of a company's writes makes at most this many calls per call in flight.
+ROUND_CALLS_PER_SLOT = 16
+
+
 @dataclass(frozen=True)
 class Limits:
     calls: int
@@ -73,6 +77,22 @@ class Limits:
         sandbox's closest approach (its counters) was 1.02 of a second at 0.2 s over 335 calls,
         and 0.05 and 0.1 s crossed QBO's ten a second; a minute is kept 1.2 s longer."""
         return window + min(2.0, max(0.25, 0.02 * window))
+
+    def round_calls(self) -> int:
+        """Calls for one round of a company's writes (see syncs.runner.round_capacity): what
+        the minute's and second's budgets allow in a third of the minute at their steady rate
+        (Xero's 60 a minute: 20 calls; QBO's 500 a minute: 166, capped at 160 for its ten in
+        flight), between one and ROUND_CALLS_PER_SLOT per call in flight. Rounds that long
+        make the claims between them rare and keep a clean worker stop, which lets its rounds
+        finish, short (about 20 s at the real clock). A daily budget is left out: it bounds a
+        day's calls, not how they bunch."""
+        share = self.period_seconds / 3
+        steady = min(
+            calls * share / seconds
+            for calls, seconds in self.windows()
+            if seconds <= self.period_seconds
+        )
+        return max(self.concurrent, min(ROUND_CALLS_PER_SLOT * self.concurrent, int(steady)))
 
     def windows(self) -> list[tuple[int, float]]:
         """(calls, seconds) budgets that bind: `calls` per `period_seconds` (a minute), and a

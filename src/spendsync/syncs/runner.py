@@ -72,9 +72,6 @@ from spendsync.webhooks.service import record_sync_event
 
 logger = logging.getLogger("spendsync.syncs")
 
-# A round claims enough items for this many batches per call the platform allows in flight:
-# large enough that the platform stays busy, small enough that each sync's status follows soon.
-BATCHES_PER_SLOT = 4
 # Unstarted syncs of a company looked at per claim.
 CLAIM_WINDOW = 200
 # While a round writes, the company's newly queued syncs are looked for this often, and a
@@ -182,8 +179,11 @@ def choose_round(
 
 
 def round_capacity(ledger: LinkedLedger) -> int:
-    """The items one round may take: BATCHES_PER_SLOT batches per call in flight."""
-    return ledger.max_batch_size * ledger.max_concurrent_pushes * BATCHES_PER_SLOT
+    """The items one round may take: a full batch for each call the connector gives a round
+    (about a third of a minute's worth at the platform's rate limit). Long rounds delay no
+    status (each sync finishes as soon as its own items are recorded) and keep the round ends,
+    where the next claim waits on the database, rare."""
+    return ledger.max_batch_size * max(1, ledger.round_calls)
 
 
 def _queued(

@@ -175,6 +175,7 @@ class BeancountLedger:
     # bean-check re-reads the whole ledger, so one check covers a large batch.
     max_batch_size = 500
     max_concurrent_pushes = 1  # one ledger file, written under its lock
+    round_calls = 4  # no rate limit: a round of four checks keeps a clean stop short
 
     def __init__(self, connection: Connection, context: LedgerContext) -> None:
         self._settings = context.settings

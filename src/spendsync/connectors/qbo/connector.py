@@ -162,18 +162,16 @@ class QboLedger:
         self._page_size = min(page_size, PAGE_SIZE)
         settings = context.settings
         self._http = platform_client(self._app.api_url, settings.platform_timeout_seconds)
-        throttle = throttle_for(
-            "quickbooksonline",
-            Limits(
-                # A minute allows no more than sixty seconds' worth of calls.
-                calls=min(settings.qbo_calls_per_minute, settings.qbo_calls_per_second * 60),
-                period_seconds=settings.qbo_minute_seconds,
-                calls_per_day=None,
-                concurrent=settings.qbo_max_concurrent_calls,
-                calls_per_second=settings.qbo_calls_per_second,
-            ),
-            context,
+        limits = Limits(
+            # A minute allows no more than sixty seconds' worth of calls.
+            calls=min(settings.qbo_calls_per_minute, settings.qbo_calls_per_second * 60),
+            period_seconds=settings.qbo_minute_seconds,
+            calls_per_day=None,
+            concurrent=settings.qbo_max_concurrent_calls,
+            calls_per_second=settings.qbo_calls_per_second,
         )
+        throttle = throttle_for("quickbooksonline", limits, context)
+        self.round_calls = limits.round_calls()
         app = self._app
         self._calls = PlatformCalls(
             PLATFORM_KEY,

@@ -90,16 +90,14 @@ class XeroLedger:
         self._app = app
         self._http = platform_client(app.api_url, context.settings.platform_timeout_seconds)
         settings = context.settings
-        throttle = throttle_for(
-            "xero",
-            Limits(
-                calls=settings.xero_calls_per_minute,
-                period_seconds=settings.xero_minute_seconds,
-                calls_per_day=settings.xero_calls_per_day,
-                concurrent=settings.xero_max_concurrent_calls,
-            ),
-            context,
+        limits = Limits(
+            calls=settings.xero_calls_per_minute,
+            period_seconds=settings.xero_minute_seconds,
+            calls_per_day=settings.xero_calls_per_day,
+            concurrent=settings.xero_max_concurrent_calls,
         )
+        throttle = throttle_for("xero", limits, context)
+        self.round_calls = limits.round_calls()
         self._calls = PlatformCalls(
             PLATFORM_KEY,
             "Xero",
