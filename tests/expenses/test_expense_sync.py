@@ -332,7 +332,8 @@ def test_a_connector_defect_fails_the_batch_instead_of_hanging(
     assert transaction["message"] == "Internal error while pushing: ValueError"
 
 
-def _wait_until_taken_in(engine: Engine, sync_ids: list[str], runner: str) -> None:
+def wait_until_taken_in(engine: Engine, sync_ids: list[str], runner: str) -> None:
+    """Wait until the syncs are marked as written by `runner`'s round."""
     deadline = time.monotonic() + 30
     with engine.connect() as conn:
         while set(conn.scalars(select(Sync.runner_id).where(Sync.id.in_(sync_ids))).all()) != {
@@ -363,7 +364,7 @@ def test_a_companys_queued_syncs_are_written_together_with_batches_in_flight(
         for items in queued
     ]
     # Taken into the first sync's round while its call is still at the platform.
-    _wait_until_taken_in(engine, sync_ids, first)
+    wait_until_taken_in(engine, sync_ids, first)
     ledger.push_seconds = 0.2
     ledger.hold.set()
 

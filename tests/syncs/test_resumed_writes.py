@@ -9,7 +9,6 @@ very request it went out in, even when other syncs have queued or joined the rou
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -22,10 +21,10 @@ from spendsync.app import create_app
 from spendsync.config import Settings
 from spendsync.connectors.base import LedgerContext
 from spendsync.db.engine import make_session_factory
-from spendsync.syncs.models import Sync, SyncTransaction, TransactionStatus
+from spendsync.syncs.models import SyncTransaction, TransactionStatus
 from spendsync.syncs.runner import claim_syncs, finish_syncs, push_claimed
 from tests.conftest import auth
-from tests.expenses.test_expense_sync import base, payment
+from tests.expenses.test_expense_sync import base, payment, wait_until_taken_in
 from tests.expenses.test_sweep import UnreachableQueue
 from tests.fakes import RecordingLedger, WorkerDied, link_company
 
@@ -57,24 +56,23 @@ def _statuses(engine: Engine, sync_ids: list[str]) -> Counter[TransactionStatus]
         )
 
 
-def _wait_until_taken_in(engine: Engine, sync_id: str, runner: str) -> None:
-    deadline = time.monotonic() + 30
-    with engine.connect() as conn:
-        while conn.scalar(select(Sync.runner_id).where(Sync.id == sync_id)) != runner:
-            assert time.monotonic() < deadline, "the round never took the sync in"
-            conn.rollback()
-            time.sleep(0.02)
+@pytest.fixture
+def context(settings: Settings, engine: Engine) -> LedgerContext:
+    return LedgerContext(settings, make_session_factory(engine))
+
+
+@pytest.fixture
+def company(queue_only: TestClient, engine: Engine, new_key: Any) -> dict[str, Any]:
+    return link_company(queue_only, engine, auth(new_key().key))
 
 
 def test_a_resumed_claim_sends_the_request_in_flight_again_as_it_was(
-    settings: Settings,
+    context: LedgerContext,
+    company: dict[str, Any],
     engine: Engine,
-    new_key: Any,
     ledger: RecordingLedger,
     queue_only: TestClient,
 ) -> None:
-    context = LedgerContext(settings, make_session_factory(engine))
-    company = link_company(queue_only, engine, auth(new_key().key))
     runner, first = _queue(queue_only, company, 2)
     ledger.dies_after_call = 1
     with pytest.raises(WorkerDied):
@@ -93,14 +91,12 @@ def test_a_resumed_claim_sends_the_request_in_flight_again_as_it_was(
 
 
 def test_a_resumed_push_sends_items_of_syncs_the_round_took_in_with_those_they_went_with(
-    settings: Settings,
+    context: LedgerContext,
+    company: dict[str, Any],
     engine: Engine,
-    new_key: Any,
     ledger: RecordingLedger,
     queue_only: TestClient,
 ) -> None:
-    context = LedgerContext(settings, make_session_factory(engine))
-    company = link_company(queue_only, engine, auth(new_key().key))
     runner, first = _queue(queue_only, company, 4)
     claimed = claim_syncs(context, runner)
     ledger.hold, ledger.dies_after_call = threading.Event(), 2
@@ -116,7 +112,7 @@ def test_a_resumed_push_sends_items_of_syncs_the_round_took_in_with_those_they_w
     writer.start()
     assert ledger.held.wait(timeout=30)  # three of the four at the platform
     joined, brought = _queue(queue_only, company, 2)
-    _wait_until_taken_in(engine, joined, runner)  # it tops up the fourth item's batch
+    wait_until_taken_in(engine, [joined], runner)  # it tops up the fourth item's batch
     ledger.hold.set()
     writer.join(timeout=30)
     assert died, "the second call should have ended the writer"
